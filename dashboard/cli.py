@@ -1,0 +1,121 @@
+"""Command line: ``incident-map`` (also ``python -m dashboard``). A thin layer over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from dashboard import export, query, store
+from dashboard.corpus import read_corpus
+from dashboard.errors import IncidentMapError
+from dashboard.extraction import Extractor
+from dashboard.gazetteer import default_gazetteer
+from dashboard.regions import locate
+from dashboard.taxonomy import incident_types
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="incident-map", description=__doc__)
+    p.add_argument("--store", help="store file (default: $INCIDENT_MAP_STORE or data/store/incidents.sqlite)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ex = sub.add_parser("extract", help="GeoJSON of the incidents in articles, without touching the store")
+    ex.add_argument("paths", nargs="+", help="article files or folders (.txt, .md, .html)")
+    ex.add_argument("-o", "--output", help="output file (default: standard output)")
+
+    b = sub.add_parser("build", help="build the store from seeds/ (or the given files and folders)")
+    b.add_argument("paths", nargs="*", help="article files or folders (default: seeds/)")
+
+    e = sub.add_parser("export", help="export incidents from the store")
+    e.add_argument("--type", action="append", default=[], choices=sorted(incident_types()), dest="types")
+    e.add_argument("--since", type=_date)
+    e.add_argument("--until", type=_date)
+    e.add_argument("--region", action="append", default=[], dest="regions",
+                   help="department, zone, province or district name (repeatable)")
+    e.add_argument("--background", action="store_true", help="include background statistics")
+    e.add_argument("--format", default="geojson", choices=["geojson", "csv", "gpkg", "zip"])
+    e.add_argument("-o", "--output", required=True)
+
+    g = sub.add_parser("geocode", help="the gazetteer's matches for a place name, best first")
+    g.add_argument("text", nargs="+")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except IncidentMapError as exc:
+        print(f"incident-map: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _extract(args) -> int:
+    articles, errors = read_corpus(args.paths)
+    for err in errors:
+        print(f"incident-map: skipped {err.reason}", file=sys.stderr)
+    if not articles:
+        print("incident-map: error: no article could be processed", file=sys.stderr)
+        return 1
+    gazetteer = default_gazetteer()
+    extractor = Extractor(gazetteer)
+    incidents = [inc for art in articles for inc in extractor.extract(art)]
+    frame = locate(incidents, gazetteer)
+    meta = {a.name: a for a in articles}
+    frame["title"] = [meta[n].title for n in frame["article"]]
+    frame["published"] = [meta[n].published.isoformat() if meta[n].published else None for n in frame["article"]]
+    frame["published_inferred"] = [meta[n].published_inferred for n in frame["article"]]
+    frame["outlet"] = [meta[n].outlet for n in frame["article"]]
+    frame["url"] = [meta[n].url for n in frame["article"]]
+    data = export.geojson_bytes(frame)
+    if args.output:
+        export.write(frame, args.output, "geojson")
+        print(f"{len(frame)} incidents from {len(articles)} articles -> {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(data.decode("utf-8") + "\n")
+    return 0
+
+
+def _build(args) -> int:
+    report = store.build(args.paths or [store.SEEDS], path=args.store)
+    for err in report.errors:
+        print(f"incident-map: skipped {err.reason}", file=sys.stderr)
+    print(f"built {report.path}: {report.articles} articles, {report.incidents} incidents")
+    return 0
+
+
+def _export(args) -> int:
+    frame = store.load(args.store)
+    flt = query.Filter(types=args.types, since=args.since, until=args.until, regions=args.regions,
+                       include_background=args.background)
+    chosen = query.apply(frame, flt)
+    export.write(chosen, Path(args.output), args.format)
+    print(f"{len(chosen)} of {len(frame)} incidents -> {args.output}")
+    return 0
+
+
+def _geocode(args) -> int:
+    text = " ".join(args.text)
+    places = default_gazetteer().match(text)
+    if not places:
+        print(f"no match for {text!r}", file=sys.stderr)
+        return 1
+    for p in places:
+        print(json.dumps({"id": p.id, "name": p.name, "kind": p.kind, "geo_precision": p.to_location().raw[
+            "geo_precision"], "lat": p.lat, "lon": p.lon, "address": p.address}, ensure_ascii=False))
+    return 0
+
+
+_COMMANDS = {"extract": _extract, "build": _build, "export": _export, "geocode": _geocode}

@@ -1,0 +1,239 @@
+"""The embedded store: one SQLite file holding articles, incidents, their locations and provenance.
+
+No server to start. A build writes a new file beside the old one and moves it into place, so a failed build
+leaves the previous store intact. Incident ids derive from the article's content, so rebuilding gives the same
+ids. The tables are plain SQL with GeoJSON text for footprints, so a PostGIS backend could replace this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry import Point
+
+from dashboard.corpus import Article, ReadError, read_corpus
+from dashboard.errors import StoreError
+from dashboard.extraction import Extractor
+from dashboard.gazetteer import Gazetteer, default_gazetteer
+from dashboard.regions import locate
+
+SCHEMA_VERSION = 1
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STORE = ROOT / "data" / "store" / "incidents.sqlite"
+SEEDS = ROOT / "seeds"
+
+#: Feature properties, in order: the stable public schema of every export (see README).
+PROPERTIES = ["id", "type", "date", "date_end", "date_precision", "place", "location_id", "geo_precision",
+              "departments", "province", "district", "zones", "killed", "wounded", "quantity_kg", "substance",
+              "count", "actors", "reported_by", "article", "title", "published", "evidence", "background"]
+#: Extra properties, after the stable ones.
+EXTRA_PROPERTIES = ["location_name", "unlocated_reason", "outlet", "url", "published_inferred", "evidence_start",
+                    "evidence_end"]
+LIST_COLUMNS = ("departments", "zones", "actors")
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE articles (
+    name TEXT PRIMARY KEY, title TEXT, published TEXT, published_inferred INTEGER, published_note TEXT,
+    byline TEXT, outlet TEXT, url TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE locations (id TEXT PRIMARY KEY, name TEXT, geo_precision TEXT, geojson TEXT NOT NULL);
+CREATE TABLE incidents (
+    id TEXT PRIMARY KEY, type TEXT NOT NULL, article TEXT NOT NULL REFERENCES articles(name),
+    date TEXT, date_end TEXT, date_precision TEXT, place TEXT, location_id TEXT REFERENCES locations(id),
+    geo_precision TEXT, departments TEXT, province TEXT, district TEXT, zones TEXT, killed INTEGER,
+    wounded INTEGER, quantity_kg REAL, substance TEXT, count INTEGER, actors TEXT, reported_by TEXT,
+    evidence TEXT, evidence_start INTEGER, evidence_end INTEGER, background INTEGER NOT NULL,
+    unlocated_reason TEXT, lon REAL, lat REAL);
+CREATE INDEX incidents_type ON incidents(type);
+CREATE INDEX incidents_date ON incidents(date);
+"""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: articles read, incidents stored, files that could not be read."""
+
+    path: Path
+    articles: int
+    incidents: int
+    errors: list[ReadError]
+
+
+def store_path(path: str | Path | None = None) -> Path:
+    """The store file: ``path``, else ``$INCIDENT_MAP_STORE``, else ``data/store/incidents.sqlite``."""
+    return Path(path or os.environ.get("INCIDENT_MAP_STORE") or DEFAULT_STORE)
+
+
+def build(paths: Sequence[str | Path] = (SEEDS,), path: str | Path | None = None,
+          gazetteer: Gazetteer | None = None, progress=None) -> BuildReport:
+    """Build the store from article files and folders (``seeds/`` by default), replacing it atomically.
+
+    ``progress``, if given, is called as ``progress(done, total, name)`` after each article.
+    """
+    gazetteer = gazetteer or default_gazetteer()
+    articles, errors = read_corpus(paths)
+    if not articles:
+        raise StoreError("no article could be read: " + "; ".join(e.reason for e in errors) if errors
+                         else "no article files found in " + ", ".join(map(str, paths)))
+    extractor = Extractor(gazetteer)
+    incidents = []
+    for i, art in enumerate(articles, 1):
+        incidents += extractor.extract(art)
+        if progress:
+            progress(i, len(articles), art.name)
+    frame = locate(incidents, gazetteer)
+    target = store_path(path)
+    write(target, articles, frame)
+    return BuildReport(target, len(articles), len(frame), errors)
+
+
+def write(target: Path, articles: Iterable[Article], frame: gpd.GeoDataFrame) -> None:
+    """Write a complete store to ``target`` atomically (temporary file, then ``os.replace``)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".incidents-", suffix=".sqlite", dir=target.parent)
+    os.close(fd)
+    try:
+        con = sqlite3.connect(tmp)
+        try:
+            with con:
+                con.executescript(_SCHEMA)
+                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(timezone.utc).isoformat(),))
+                con.executemany("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)", [
+                    (a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
+                     a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.text) for a in articles])
+                _insert_frame(con, frame)
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            raise StoreError(f"could not write store {target}: {exc}; the previous store is unchanged") from exc
+        raise
+
+
+def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
+    locations = {}
+    rows = []
+    for rec, geom in zip(frame.to_dict("records"), frame.geometry):
+        lon = lat = None
+        if geom is not None and not geom.is_empty:
+            if geom.geom_type == "Point":
+                lon, lat = geom.x, geom.y
+            else:
+                locations.setdefault(rec["location_id"], (rec["location_id"], rec.get("location_name"),
+                                                          rec["geo_precision"], shapely.to_geojson(geom)))
+                pt = geom.representative_point()
+                lon, lat = pt.x, pt.y
+        rows.append((
+            rec["id"], rec["type"], rec["article"], _none(rec["date"]), _none(rec["date_end"]),
+            _none(rec["date_precision"]), _none(rec["place"]), _none(rec["location_id"]),
+            _none(rec["geo_precision"]), json.dumps(rec["departments"] or [], ensure_ascii=False),
+            _none(rec["province"]), _none(rec["district"]), json.dumps(rec["zones"] or [], ensure_ascii=False),
+            _int(rec["killed"]), _int(rec["wounded"]), _none(rec["quantity_kg"]), _none(rec["substance"]),
+            _int(rec["count"]), json.dumps(rec["actors"] or [], ensure_ascii=False), _none(rec["reported_by"]),
+            rec["evidence"], int(rec["evidence_start"]), int(rec["evidence_end"]), int(bool(rec["background"])),
+            _none(rec["unlocated_reason"]), lon, lat))
+    con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
+    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 27)})", rows)
+
+
+def _none(value):
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _int(value):
+    value = _none(value)
+    return None if value is None else int(value)
+
+
+def connect(path: str | Path | None = None) -> sqlite3.Connection:
+    """Open an existing store read-only; :class:`StoreError` names the file if it is missing or not a store."""
+    target = store_path(path)
+    if not target.exists():
+        raise StoreError(f"no store at {target}; run 'incident-map build' first")
+    try:
+        con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise StoreError(f"{target} is not a readable store: {exc}") from exc
+    if version != SCHEMA_VERSION:
+        con.close()
+        raise StoreError(f"{target} has schema version {version}, expected {SCHEMA_VERSION}; rebuild it")
+    return con
+
+
+def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
+    """All incidents, with article metadata, as a GeoDataFrame in EPSG:4326 (lists as Python lists)."""
+    con = connect(path)
+    try:
+        inc = pd.read_sql_query(
+            "SELECT i.*, a.title, a.published, a.published_inferred, a.outlet, a.url, l.name AS location_name, "
+            "l.geojson FROM incidents i JOIN articles a ON a.name = i.article "
+            "LEFT JOIN locations l ON l.id = i.location_id ORDER BY i.date, i.id", con)
+    finally:
+        con.close()
+    return frame_from_rows(inc)
+
+
+def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Turn store rows into a GeoDataFrame: parse lists, share each footprint geometry among its incidents."""
+    for col in LIST_COLUMNS:
+        inc[col] = [json.loads(v) if isinstance(v, str) else [] for v in inc[col]]
+    inc["background"] = inc["background"].astype(bool)
+    for col in ("killed", "wounded", "count"):
+        inc[col] = inc[col].astype("Int64")
+    inc["published_inferred"] = inc["published_inferred"].fillna(0).astype(bool)
+    shapes: dict[str, object] = {}
+    geoms = []
+    for gj, lon, lat in zip(inc["geojson"], inc["lon"], inc["lat"]):
+        if isinstance(gj, str):
+            if gj not in shapes:
+                shapes[gj] = shapely.from_geojson(gj)
+            geoms.append(shapes[gj])
+        elif pd.notna(lon) and pd.notna(lat):
+            geoms.append(Point(lon, lat))
+        else:
+            geoms.append(None)
+    inc = inc.drop(columns=["geojson"])
+    for col in ("date", "date_end", "date_precision", "place", "province", "district", "substance",
+                "reported_by", "location_id", "geo_precision", "unlocated_reason"):
+        inc[col] = inc[col].astype(object).where(inc[col].notna(), None)
+    return gpd.GeoDataFrame(inc, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+
+
+def article_text(name: str, path: str | Path | None = None) -> dict | None:
+    """An article's stored record (title, published, outlet, url, text), or None."""
+    con = connect(path)
+    try:
+        con.row_factory = sqlite3.Row
+        row = con.execute("SELECT * FROM articles WHERE name = ?", (name,)).fetchone()
+    finally:
+        con.close()
+    return dict(row) if row else None
+
+
+def ensure(path: str | Path | None = None, progress=None) -> Path:
+    """The store path, building it from ``seeds/`` first if it does not exist yet."""
+    target = store_path(path)
+    if not target.exists():
+        build(path=target, progress=progress)
+    return target
