@@ -107,7 +107,8 @@ def parse_article(raw: bytes, name: str, metadata: dict | None = None, path: str
     """Parse article bytes (the upload page and the CLI share this)."""
     if len(raw) > MAX_BYTES:
         raise ArticleError(f"{name}: file is {len(raw) / 1e6:.0f} MB, larger than the {MAX_BYTES // 2**20} MiB limit")
-    text = _decode(raw, name)
+    # Web text carries no-break and zero-width spaces; plain spaces keep matching and offsets simple.
+    text = _decode(raw, name).replace("\xa0", " ").replace("\u200b", "")
     if not text.strip():
         raise ArticleError(f"{name}: file is empty")
     meta: dict = {}

@@ -47,7 +47,7 @@ def to_feature_collection(frame: gpd.GeoDataFrame) -> dict:
         frame = frame.to_crs(4326)
     cols = _properties(frame)
     features = []
-    for rec, geom in zip(frame[cols].to_dict("records"), frame.geometry):
+    for rec, geom in zip(frame[cols].to_dict("records"), frame.geometry, strict=True):
         props = {c: _clean(rec[c]) for c in cols}
         for c in ("killed", "wounded", "count", "evidence_start", "evidence_end"):
             if props.get(c) is not None:

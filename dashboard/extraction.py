@@ -30,7 +30,8 @@ _NUMWORD = (r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](?
             r"a dozen|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
             r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)")
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + _NUMWORD + r")"
-_APPROX = r"(?P<approx>nearly|almost|about|around|some|roughly|approximately|more than|over|at least|up to|close to)?\s*"
+_APPROX = (r"(?P<approx>nearly|almost|about|around|some|roughly|approximately|more than|over|at least|up to|"
+           r"close to)?\s*")
 
 
 def parse_number(text: str) -> float | None:
@@ -78,8 +79,8 @@ _KILLED = [
     re.compile(r"\b(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?(?:were\s+|was\s+|have been\s+|had been\s+)?"
                r"(?:killed|dead|murdered|slain|died|shot dead|assassinated|lost their lives)\b", re.IGNORECASE),
     re.compile(r"\b(?:killed|killing|murdered|murdering|assassinated|assassinating|shot dead|slew|massacred|"
-               r"assassination of|murder of|killing of|deaths of)\s+(?:the\s+)?(?P<n>a|an|" + _NUM + r")\s+(?:[\w'’-]+\s+){0,3}?"
-               + _PEOPLE + r"\b", re.IGNORECASE),
+               r"assassination of|murder of|killing of|deaths of)\s+(?:the\s+)?(?P<n>a|an|" + _NUM
+               + r")\s+(?:[\w'’-]+\s+){0,3}?" + _PEOPLE + r"\b", re.IGNORECASE),
 ]
 _WOUNDED = [
     re.compile(r"\b(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?(?:were\s+|was\s+|have been\s+|had been\s+)?"
@@ -96,8 +97,8 @@ _RELATIONAL = re.compile(r"\b(?:north|south|east|west|northeast|northwest|southe
                          r"(?:of|from)\s+(?:the\s+)?$|\b(?:bound for|destined for|sent (?:from|to)|headed (?:for|to)|"
                          r"into|to|toward|towards|from|across the border with|border with|with)\s+(?:the\s+)?$",
                          re.IGNORECASE)
-_UNKNOWN_PLACE = re.compile(r"\b(?:in|near|at)\s+(?:the\s+)?(?:town|village|district|province|region|city)?\s*(?:of\s+)?"
-                            r"(?P<p>[A-Z][a-zá-úñ]+(?:\s+(?:de|del|la)?\s*[A-Z][a-zá-úñ]+){0,3})")
+_UNKNOWN_PLACE = re.compile(r"\b(?:in|near|at)\s+(?:the\s+)?(?:town|village|district|province|region|city)?"
+                            r"\s*(?:of\s+)?(?P<p>[A-Z][a-zá-úñ]+(?:\s+(?:de|del|la)?\s*[A-Z][a-zá-úñ]+){0,3})")
 _IN_OUTLET = re.compile(r"\b(?:reported|according to|reports|told)\s+(?:[A-Z][\w'’.-]*\s+){0,4}$")
 _ANAPHORA = re.compile(r"(?:The|These|Those|This|It|They|Both|All|Each|Some|Most|Many)\b")
 _ABBREV = re.compile(r"(?:\b(?:Gen|Col|Lt|Capt|Sgt|Maj|Dr|Mr|Mrs|Ms|St|No|Jr|Sr|Gov|Sen|Rep|Inc|Co|vs|approx|"
@@ -188,10 +189,10 @@ class Extractor:
         sentences = split_sentences(article.text)
         mentions = self.gazetteer.find_mentions(article.text)
         resolved = self.gazetteer.resolve(mentions)
-        place_at = {(m.start, m.end): p for m, p in zip([m for m in mentions if m.candidates], resolved)}
+        place_at = {(m.start, m.end): p for m, p in zip([m for m in mentions if m.candidates], resolved, strict=True)}
         dates = self._dates(article, sentences)
         candidates: list[_Candidate] = []
-        for i, sent in enumerate(sentences):
+        for i, _sent in enumerate(sentences):
             for cand in self._candidates(article, sentences, i, place_at, dates):
                 candidates.append(cand)
         return self._merge(article, candidates)
@@ -290,7 +291,7 @@ class Extractor:
     def _date_for(self, m: re.Match, sent: Sentence, sent_dates: list) -> tuple[temporal.Resolved | None, bool]:
         pos = sent.start + m.start()
         usable = []
-        for off, r, kind, end in sent_dates:
+        for off, r, kind, _end in sent_dates:
             if kind == "offset" and off > pos:
                 continue  # "X happened a month after <the event>": only when the event follows the phrase
             usable.append((abs(off - pos), kind, r))
@@ -468,8 +469,10 @@ def _first_number(patterns: list[re.Pattern], text: str) -> int | None:
 
 
 def _quantity(text: str) -> tuple[float | None, bool, str | None]:
-    """The largest drug quantity in kilograms (rates and precursors excluded), whether it is a stated total,
-    and the substance."""
+    """Find the largest drug quantity in kilograms (rates and precursors excluded).
+
+    Returns the kilograms, whether the text calls it a total, and the substance.
+    """
     best: tuple[float, bool, str | None] | None = None
     for m in _QTY.finditer(text):
         unit = m["unit"].lower().rstrip("s") if m["unit"].lower() not in ("lbs", "kgs") else m["unit"].lower()[:-1]

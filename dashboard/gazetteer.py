@@ -157,7 +157,8 @@ class Gazetteer:
         self._ambiguous = {normalize(w) for w in names.get("ambiguous_words", [])}
         dep_names: dict[str, str] = names["departments"]
         deps = self._read("boundaries/peru_departamental_simple.geojson")
-        provs = self._read("boundaries/peru_provincial_simple.geojson")
+        # Two provinces come in two pieces each (two features with one code): one place per code.
+        provs = self._read("boundaries/peru_provincial_simple.geojson").dissolve(by="FIRST_IDPR", as_index=False)
         dists = self._read("boundaries/peru_distrital_simple.geojson")
         self._dep_by_code: dict[str, str] = {}
         for row in deps.itertuples():

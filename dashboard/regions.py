@@ -58,7 +58,10 @@ def _frame(incidents: Sequence[Incident], gazetteer: Gazetteer) -> gpd.GeoDataFr
         rows.append(row)
     columns = list(Incident.__dataclass_fields__) + ["location_id", "geo_precision", "location_name"]
     columns.remove("mentions")
-    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+    data = pd.DataFrame(rows, columns=columns)
+    for col in ("killed", "wounded", "count", "quantity_kg", "date", "date_end"):
+        data[col] = data[col].astype(object).where(data[col].notna(), None)
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
 
 
 def join_points(frame: gpd.GeoDataFrame, gazetteer: Gazetteer) -> gpd.GeoDataFrame:
@@ -118,10 +121,10 @@ def _area_regions(geom, precision: str, deps: gpd.GeoDataFrame, zones: gpd.GeoDa
         return [], []
     area = geom.area or 1.0
     dep_hits = deps[deps.intersects(geom)]
-    dep_names = sorted(n for n, g in zip(dep_hits["name"], dep_hits.geometry)
+    dep_names = sorted(n for n, g in zip(dep_hits["name"], dep_hits.geometry, strict=True)
                        if shapely.intersection(g, geom).area >= DEPARTMENT_SHARE * area)
     zone_hits = zones[zones.intersects(geom)]
-    zone_names = [n for n, g in zip(zone_hits["name"], zone_hits.geometry)
+    zone_names = [n for n, g in zip(zone_hits["name"], zone_hits.geometry, strict=True)
                   if shapely.intersection(g, geom).area >= ZONE_SHARE * area]
     return dep_names, zone_names
 

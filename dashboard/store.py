@@ -13,7 +13,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -108,7 +108,7 @@ def write(target: Path, articles: Iterable[Article], frame: gpd.GeoDataFrame) ->
             with con:
                 con.executescript(_SCHEMA)
                 con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(timezone.utc).isoformat(),))
+                con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
                 con.executemany("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)", [
                     (a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
                      a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.text) for a in articles])
@@ -126,7 +126,7 @@ def write(target: Path, articles: Iterable[Article], frame: gpd.GeoDataFrame) ->
 def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
     locations = {}
     rows = []
-    for rec, geom in zip(frame.to_dict("records"), frame.geometry):
+    for rec, geom in zip(frame.to_dict("records"), frame.geometry, strict=True):
         lon = lat = None
         if geom is not None and not geom.is_empty:
             if geom.geom_type == "Point":
@@ -204,7 +204,7 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
     inc["published_inferred"] = inc["published_inferred"].fillna(0).astype(bool)
     shapes: dict[str, object] = {}
     geoms = []
-    for gj, lon, lat in zip(inc["geojson"], inc["lon"], inc["lat"]):
+    for gj, lon, lat in zip(inc["geojson"], inc["lon"], inc["lat"], strict=True):
         if isinstance(gj, str):
             if gj not in shapes:
                 shapes[gj] = shapely.from_geojson(gj)

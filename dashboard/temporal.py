@@ -26,12 +26,12 @@ _Y = r"(?P<{0}>(?:19|20)\d\d)"
 
 _PATTERNS: list[tuple[str, str]] = [
     # ranges first, so "between September 3 and September 7" is not two single days
-    ("range", r"\b(?:between|from)\s+" + _M.format("m1") + r"\s+" + _D.format("d1") + r"(?:,?\s+" + _Y.format("y1")
-     + r")?\s+(?:and|to|through|until|till)\s+(?:" + _M.format("m2") + r"\s+)?" + _D.format("d2")
+    ("range", r"\b(?i:between|from)\s+" + _M.format("m1") + r"\s+" + _D.format("d1") + r"(?:,?\s+" + _Y.format("y1")
+     + r")?\s+(?i:and|to|through|until|till)\s+(?:" + _M.format("m2") + r"\s+)?" + _D.format("d2")
      + r"(?:,?\s+" + _Y.format("y2") + r")?\b"),
     ("range", r"\b" + _M.format("m1") + r"\s+" + _D.format("d1") + r"\s*(?:-|–|to)\s*" + _D.format("d2")
      + r"(?:,?\s+" + _Y.format("y1") + r")?\b"),
-    ("range", r"\b(?:between|from)\s+" + _D.format("d1") + r"\s+(?:" + _M.format("m1") + r"\s+)?(?:and|to|through)\s+"
+    ("range", r"\b(?i:between|from)\s+" + _D.format("d1") + r"\s+(?:" + _M.format("m1") + r"\s+)?(?:and|to|through)\s+"
      + _D.format("d2") + r"\s+" + _M.format("m2") + r"(?:,?\s+" + _Y.format("y1") + r")?\b"),
     ("day", r"\b" + _M.format("m1") + r"\s+" + _D.format("d1") + r"(?:,?\s+" + _Y.format("y1") + r")?(?![\d:])"),
     ("day", r"\b" + _D.format("d1") + r"\s+(?:of\s+)?" + _M.format("m1") + r"(?:,?\s+" + _Y.format("y1") + r")?\b"),

@@ -1,0 +1,53 @@
+from datetime import date
+
+import pytest
+
+from dashboard.temporal import Resolved, find_dates, resolve
+
+REF = date(2017, 7, 24)  # a Monday
+
+
+def _one(text, ref=REF, anchor=None):
+    found = find_dates(text)
+    assert found, f"no date found in {text!r}"
+    return resolve(found[0], ref, anchor)
+
+
+@pytest.mark.parametrize("text, start, end, precision", [
+    ("On July 11, agents were attacked", date(2017, 7, 11), date(2017, 7, 11), "day"),
+    ("on March 18", date(2017, 3, 18), date(2017, 3, 18), "day"),
+    ("on 14 July 2014", date(2014, 7, 14), date(2014, 7, 14), "day"),
+    ("July 11, 2014", date(2014, 7, 11), date(2014, 7, 11), "day"),
+    ("between September 3 and September 7", date(2016, 9, 3), date(2016, 9, 7), "range"),
+    ("From May 8 through May 13", date(2017, 5, 8), date(2017, 5, 13), "range"),
+    ("in October 2016", date(2016, 10, 1), date(2016, 10, 31), "month"),
+    ("last month", date(2017, 6, 1), date(2017, 6, 30), "month"),
+    ("in 2014", date(2014, 1, 1), date(2014, 12, 31), "year"),
+    ("on Tuesday", date(2017, 7, 18), date(2017, 7, 18), "day"),
+    ("last week", date(2017, 7, 17), date(2017, 7, 23), "range"),
+    ("two days ago", date(2017, 7, 22), date(2017, 7, 22), "day"),
+])
+def test_resolution(text, start, end, precision):
+    ref = date(2016, 9, 12) if "September" in text else REF
+    r = _one(text, ref)
+    assert (r.date, r.date_end, r.precision) == (start, end, precision)
+
+
+def test_yearless_date_after_reference_falls_in_previous_year():
+    r = _one("on December 30", ref=date(2017, 1, 5))
+    assert r.date == date(2016, 12, 30)
+
+
+def test_previous_day_uses_anchor():
+    anchor = Resolved(date(2017, 7, 22), date(2017, 7, 22), "day")
+    assert _one("the previous day", anchor=anchor).date == date(2017, 7, 21)
+
+
+def test_month_after_offset_counts_back_from_anchor():
+    anchor = Resolved(date(2016, 5, 8), date(2016, 5, 13), "range")
+    r = _one("little more than a month after the group ambushed a convoy", anchor=anchor)
+    assert (r.date, r.date_end, r.precision) == (date(2016, 4, 1), date(2016, 4, 30), "month")
+
+
+def test_may_the_verb_is_not_a_month():
+    assert find_dates("the attack may backfire") == []
