@@ -9,6 +9,7 @@ background; and merge mentions of one event into one incident.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -100,6 +101,11 @@ _RELATIONAL = re.compile(r"\b(?:north|south|east|west|northeast|northwest|southe
 _UNKNOWN_PLACE = re.compile(r"\b(?:in|near|at)\s+(?:the\s+)?(?:town|village|district|province|region|city)?"
                             r"\s*(?:of\s+)?(?P<p>[A-Z][a-zá-úñ]+(?:\s+(?:de|del|la)?\s*[A-Z][a-zá-úñ]+){0,3})")
 _IN_OUTLET = re.compile(r"\b(?:reported|according to|reports|told)\s+(?:[A-Z][\w'’.-]*\s+){0,4}$")
+# Cheap pre-checks before the costly number patterns.
+_CASUALTY_WORDS = re.compile(r"kill|dead|die|murder|slain|assassin|wound|injur|hurt|lost their lives", re.IGNORECASE)
+_WEIGHT_WORDS = re.compile(r"ton|kilo|kg|gram|pound|lb|\dt\b|\st\b", re.IGNORECASE)
+_COUNT_WORDS = re.compile(r"strip|runway|lab|complex|pit", re.IGNORECASE)
+_HAS_DIGIT = re.compile(r"\d")
 _ANAPHORA = re.compile(r"(?:The|These|Those|This|It|They|Both|All|Each|Some|Most|Many)\b")
 _ABBREV = re.compile(r"(?:\b(?:Gen|Col|Lt|Capt|Sgt|Maj|Dr|Mr|Mrs|Ms|St|No|Jr|Sr|Gov|Sen|Rep|Inc|Co|vs|approx|"
                      r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z]|\b[A-Z]\.[A-Z])\.$")
@@ -180,6 +186,11 @@ class Extractor:
     def __init__(self, gazetteer: Gazetteer | None = None, lexicon: Lexicon | None = None) -> None:
         self.gazetteer = gazetteer or default_gazetteer()
         self.lexicon = lexicon or load_lexicon()
+        # Keyword -> type; a type without keywords is tried on every sentence.
+        self._keyword_type = {w: k for k, t in self.lexicon.types.items() for w in t.keywords}
+        self._no_keywords = [k for k, t in self.lexicon.types.items() if not t.keywords]
+        words = sorted(self._keyword_type, key=len, reverse=True)
+        self._keyword_re = re.compile("|".join(map(re.escape, words)) if words else "(?!)")
         outlets = sorted(self.lexicon.outlets, key=len, reverse=True)
         self._outlet_re = re.compile(r"\b(?:" + "|".join(re.escape(o) for o in outlets) + r")\b")
 
@@ -190,21 +201,36 @@ class Extractor:
         mentions = self.gazetteer.find_mentions(article.text)
         resolved = self.gazetteer.resolve(mentions)
         place_at = {(m.start, m.end): p for m, p in zip([m for m in mentions if m.candidates], resolved, strict=True)}
-        dates = self._dates(article, sentences)
+        # Substring checks find the sentences that hold any type's keywords (most hold none) far faster than
+        # running every trigger pattern on every sentence.
+        starts = [s.start for s in sentences]
+        maybe: dict[int, set[str]] = {}
+        for m in self._keyword_re.finditer(article.text.lower()):
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if i >= 0:
+                maybe.setdefault(i, set()).add(self._keyword_type[m.group()])
+        for key in self._no_keywords:
+            for i in range(len(sentences)):
+                maybe.setdefault(i, set()).add(key)
+        dates = self._dates(article, sentences, set(maybe))
         candidates: list[_Candidate] = []
-        for i, _sent in enumerate(sentences):
-            for cand in self._candidates(article, sentences, i, place_at, dates):
-                candidates.append(cand)
+        for i, kinds in maybe.items():
+            candidates += self._candidates(sentences, i, place_at, dates, kinds)
         return self._merge(article, candidates)
 
     # ------------------------------------------------------------------ dates
-    def _dates(self, article: Article, sentences: list[Sentence]) -> dict[int, list[tuple[int, temporal.Resolved,
-                                                                                         str]]]:
-        """Resolved dates per sentence index, each with its absolute offset and kind, resolved in reading order."""
+    def _dates(self, article: Article, sentences: list[Sentence], wanted: set[int]) -> dict[int, list]:
+        """Resolved dates per sentence index (offset, resolved, kind, end), in reading order.
+
+        Only sentences that may report an event, or hold a digit (an explicit date that later "the previous day"
+        leans on), are read: the others cannot change a result.
+        """
         ref = article.published
         out: dict[int, list] = {}
         anchor_day: temporal.Resolved | None = None
         for i, sent in enumerate(sentences):
+            if i not in wanted and not _HAS_DIGIT.search(sent.text):
+                continue
             for m in temporal.find_dates(sent.text):
                 anchor = anchor_day
                 r = temporal.resolve(m, ref, anchor)
@@ -216,11 +242,13 @@ class Extractor:
         return out
 
     # ------------------------------------------------------------------ candidates
-    def _candidates(self, article: Article, sentences: list[Sentence], i: int, place_at: dict,
-                    dates: dict) -> list[_Candidate]:
+    def _candidates(self, sentences: list[Sentence], i: int, place_at: dict, dates: dict,
+                    maybe_types: set[str]) -> list[_Candidate]:
         sent = sentences[i]
         found: list[tuple[str, re.Match]] = []
         for key, itype in self.lexicon.types.items():
+            if key not in maybe_types:
+                continue
             if itype.needs_any and not itype.needs_any.search(sent.text):
                 continue
             hits = [m for rx in itype.triggers for m in rx.finditer(sent.text)]
@@ -232,12 +260,15 @@ class Extractor:
         if not found:
             return []
         text = sent.text
-        background = any(rx.search(text) for rx in self.lexicon.background)
-        killed = _first_number(_KILLED, text)
-        wounded = _first_number(_WOUNDED, text)
-        qty, qty_total, substance = _quantity(text)
-        count, count_approx = _count(text)
-        actors = [name for name, patterns in self.lexicon.actors.items() if any(p.search(text) for p in patterns)]
+        background = self.lexicon.is_background(text)
+        kinds = {k for k, _ in found}
+        killed = wounded = None
+        if "ambush" in kinds and _CASUALTY_WORDS.search(text):
+            killed = _first_number(_KILLED, text)
+            wounded = _first_number(_WOUNDED, text)
+        qty, qty_total, substance = _quantity(text) if _WEIGHT_WORDS.search(text) else (None, False, None)
+        count, count_approx = _count(text) if _COUNT_WORDS.search(text) else (None, False)
+        actors = self.lexicon.find_actors(text)
         places, place_text, unknown, excluded = self._places(sent, place_at)
         named_zones = self._zones_named(sent, place_at)
         reported = self._outlet(text)

@@ -58,7 +58,6 @@ _HINT_BEFORE = {
     "province": "province", "district": "district", "region": "department", "department": "department",
     "river": "river", "rio": "river", "city": "town", "town": "town", "port": "town", "village": "town",
 }
-_MAX_NGRAM = 10
 _TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -66,6 +65,26 @@ def normalize(name: str) -> str:
     """Fold a place name for matching: no accents, lower case, punctuation to spaces."""
     text = unidecode(name).lower().replace("'s", "")
     return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+class _Spans:
+    """``spans[i]`` is ``(start, end, word)`` of the i-th token (built from two fast regex passes)."""
+
+    def __init__(self, text: str, words: list[str]) -> None:
+        self.words = words
+        self.starts = [m.start() for m in _TOKEN_RE.finditer(text)]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __getitem__(self, i: int) -> tuple[int, int, str]:
+        word = self.words[i]
+        return self.starts[i], self.starts[i] + len(word), word
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalize_token(token: str) -> str:
+    return normalize(token)
 
 
 @dataclass(frozen=True)
@@ -135,6 +154,7 @@ class Gazetteer:
         self.data_dir = Path(data_dir) if data_dir else DATA_DIR
         self.places: dict[str, Place] = {}
         self._index: dict[str, list[Place]] = {}
+        self._first_word: dict[str, int] = {}
         self._ambiguous: set[str] = set()
         self.zone_members: dict[str, set[str]] = {}
         self.zone_sources: dict[str, str] = {}
@@ -273,9 +293,14 @@ class Gazetteer:
 
     def _alias(self, alias: str, place: Place) -> None:
         key = normalize(alias)
+        if not key:
+            return
         bucket = self._index.setdefault(key, [])
         if place not in bucket:
             bucket.append(place)
+        # Longest alias per first word, so the text scan tries only the n-grams that can match.
+        first, n = key.split(" ", 1)[0], key.count(" ") + 1
+        self._first_word[first] = max(self._first_word.get(first, 0), n)
 
     def _remove(self, place: Place) -> None:
         self.places.pop(place.id, None)
@@ -332,14 +357,20 @@ class Gazetteer:
 
     def find_mentions(self, text: str) -> list[Mention]:
         """Place names in running text, longest match first, each with its candidates and any hint."""
-        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
-        norm = [normalize(t[2]) for t in tokens]
+        words = _TOKEN_RE.findall(text)
+        norm = [_normalize_token(w) for w in words]
+        tokens = _Spans(text, words)
         out: list[Mention] = []
         i = 0
-        while i < len(tokens):
+        first_word = self._first_word
+        while i < len(words):
+            longest = first_word.get(norm[i])
+            if longest is None:
+                i += 1
+                continue
             found = None
-            capital = tokens[i][2][:1].isupper()
-            for n in range(min(_MAX_NGRAM, len(tokens) - i), 0, -1):
+            capital = words[i][:1].isupper()
+            for n in range(min(longest, len(words) - i), 0, -1):
                 key = " ".join(w for w in norm[i:i + n] if w)
                 bucket = self._index.get(key)
                 # Names are capitalised in running text; only zone aliases ("the tri-border") may not be.
@@ -406,6 +437,12 @@ class Gazetteer:
                                  "geometry": [p.footprint for p in zones]}, crs=4326)
 
 
+@functools.lru_cache(maxsize=100_000)
+def _contains(area: Place, place: Place) -> bool:
+    # Cached: the same few context areas are asked about the same candidates again and again.
+    return bool(area.footprint.contains(shapely.Point(place.lon, place.lat)))
+
+
 def _is_firm(mention: Mention) -> bool:
     peru = [c for c in mention.candidates if c.is_peru]
     kinds = {c.kind for c in peru}
@@ -427,14 +464,14 @@ def rank_candidates(candidates: list[Place], hint: str | None, context: Sequence
     if not hint or hint != "river":
         candidates = [c for c in candidates if c.kind != "river"] or candidates
     ctx_deps = {p.department for p in context if p.department}
-    ctx_geoms = [p.footprint for p in context if p.kind in ("zone", "department", "province")]
+    ctx_geoms = [p for p in context if p.kind in ("zone", "province")]
 
     def key(place: Place) -> tuple:
         # Feature type first ("Ucayali" is the region even beside Loreto), then consistency with the context
         # (which of ten Santa Rosa districts), then the id for a stable order.
-        inside = place.kind in ("district", "town", "province") and any(
-            g is not None and g.contains(shapely.Point(place.lon, place.lat)) for g in ctx_geoms)
-        consistent = place.department in ctx_deps or inside
+        consistent = place.department in ctx_deps or (
+            place.kind in ("district", "town", "province") and any(
+                _contains(g, place) for g in ctx_geoms))
         return (_DEFAULT_RANK[place.kind], 0 if consistent else 1, place.id)
 
     return sorted(candidates, key=key)

@@ -50,6 +50,10 @@ _PATTERNS: list[tuple[str, str]] = [
 ]
 _COMPILED = [(kind, re.compile(rx, re.IGNORECASE if kind.startswith(("rel", "offset")) else 0))
              for kind, rx in _PATTERNS]
+# Cheap pre-check: text with none of these holds no date expression.
+_DIGIT = re.compile(r"\d")
+_DATE_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "day", "week",
+               "month", "year", "night", "morning")
 # Month names that are also ordinary words ("may", "march") count only capitalised.
 _MONTH_WORDS_NEED_CAPS = {"may", "march", "jan", "mar", "sept", "sep", "dec", "aug"}
 
@@ -82,6 +86,9 @@ class Resolved:
 
 def find_dates(text: str) -> list[DateMention]:
     """All date expressions in ``text``, without overlaps, in order of appearance."""
+    lower = text.lower()
+    if not (_DIGIT.search(text) or any(w in lower for w in _DATE_WORDS)):
+        return []
     taken: list[tuple[int, int]] = []
     found: list[DateMention] = []
     for kind, rx in _COMPILED:

@@ -1,0 +1,118 @@
+"""Pipeline benchmarks (issue 2). Run: ``python bench/run_pipeline.py [--quick]``.
+
+Targets, checked here and not in the tests (timings on a shared 2-core machine are noisy, so each figure is
+the median of several runs, and the join is compared with a bare ``geopandas.sjoin`` measured in the same run):
+
+- extraction: >= 300 articles/s on one core, ~600-word synthetic articles;
+- gazetteer: >= 50,000 lookups/s;
+- region join of 1,000,000 points: <= 1.5x one bare ``sjoin`` of the same points against the districts;
+- building a store from 10,000 articles: peak memory < 1 GiB (measured in a child process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synth import write_corpus  # noqa: E402
+
+from dashboard.corpus import read_corpus  # noqa: E402
+from dashboard.extraction import Extractor  # noqa: E402
+from dashboard.gazetteer import default_gazetteer  # noqa: E402
+from dashboard.regions import join_points  # noqa: E402
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def bench_extraction(n: int, repeat: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        write_corpus(Path(tmp), n)
+        articles, _ = read_corpus([tmp])
+    words = statistics.mean(len(a.text.split()) for a in articles)
+    ex = Extractor()
+    ex.extract(articles[0])  # warm caches
+    secs = median_time(lambda: [ex.extract(a) for a in articles], repeat)
+    return {"articles": n, "mean_words": round(words), "articles_per_s": round(n / secs, 1), "target": 300}
+
+
+def bench_gazetteer(repeat: int) -> dict:
+    g = default_gazetteer()
+    queries = ["Huanta province", "Junín", "VRAEM", "the Ucayali River", "Callao", "Santa Rosa", "Pichari",
+               "Triple Border", "Upper Huallaga", "Pucallpa", "Cusco", "La Convención province", "Atlantis",
+               "Masisea district", "Iquitos", "Tingo María"] * 2000
+    secs = median_time(lambda: [g.match(q) for q in queries], repeat)
+    return {"lookups": len(queries), "lookups_per_s": round(len(queries) / secs), "target": 50000}
+
+
+def bench_join(n: int, repeat: int) -> dict:
+    g = default_gazetteer()
+    rng = np.random.default_rng(1)
+    xs, ys = rng.uniform(-81.3, -68.7, n), rng.uniform(-18.3, -0.1, n)
+    points = gpd.GeoDataFrame({"i": np.arange(n)}, geometry=gpd.points_from_xy(xs, ys), crs=4326)
+    districts = g.district_frame()[["ubigeo", "geometry"]]
+    join_points(points.iloc[:1000], g)  # warm the district lookup cache
+    bare, ours = [], []
+    for _ in range(repeat):  # interleaved, so both see the same machine load
+        t = time.perf_counter()
+        gpd.sjoin(points, districts, how="left", predicate="within")
+        bare.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        join_points(points, g)
+        ours.append(time.perf_counter() - t)
+    b, o = statistics.median(bare), statistics.median(ours)
+    return {"points": n, "bare_sjoin_s": round(b, 2), "join_points_s": round(o, 2), "ratio": round(o / b, 2),
+            "target_ratio": 1.5}
+
+
+def bench_build_memory(n: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        write_corpus(corpus, n)
+        code = ("import resource, sys, time; from dashboard import store; t = time.perf_counter(); "
+                f"r = store.build([{str(corpus)!r}], path={str(Path(tmp) / 's.sqlite')!r}); "
+                "print(r.articles, r.incidents, time.perf_counter() - t, "
+                "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parent.parent).stdout.split()
+    arts, incs, secs, rss_kb = int(out[0]), int(out[1]), float(out[2]), int(out[3])
+    return {"articles": arts, "incidents": incs, "seconds": round(secs, 1), "peak_rss_mib": round(rss_kb / 1024),
+            "target_mib": 1024}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = p.parse_args()
+    q = args.quick
+    results = {
+        "extraction": bench_extraction(100 if q else 500, 3 if q else 5),
+        "gazetteer": bench_gazetteer(3 if q else 5),
+        "region_join": bench_join(20_000 if q else 1_000_000, 3),
+        "build_memory": bench_build_memory(200 if q else 10_000),
+        "max_rss_mib_this_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
