@@ -1,0 +1,344 @@
+"""Build the folium map of incidents: a layer per type, area footprints, region shading, zones, legend.
+
+Pure folium: no Streamlit, no browser; the tests assert on the returned objects and their HTML. Every text that
+comes from an article is HTML-escaped here, where it enters markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import MacroElement, Template
+from folium.plugins import MarkerCluster
+
+from dashboard import assets
+from dashboard.taxonomy import IncidentType, incident_types
+
+PERU_BOUNDS = [[-18.35, -81.33], [-0.04, -68.65]]
+#: Above this many point incidents, markers are aggregated per district instead of drawn one by one.
+MAX_MARKERS = 2000
+#: Incidents listed in one area popup before "and N more".
+AREA_POPUP_ROWS = 8
+TILES = {
+    "offline": None,
+    "OpenStreetMap": ("OpenStreetMap", None),
+    "CartoDB Positron": ("CartoDB positron", None),
+}
+
+# Small hand-drawn glyphs (white on the type colour), so no icon font is needed offline.
+_GLYPHS = {
+    "crosshairs": '<circle cx="8" cy="8" r="4.5" fill="none" stroke="white" stroke-width="1.6"/>'
+                  '<path d="M8 1v4M8 11v4M1 8h4M11 8h4" stroke="white" stroke-width="1.6"/>',
+    "box": '<rect x="3" y="4" width="10" height="9" fill="white"/><path d="M3 7h10" stroke="#0003"/>',
+    "flask": '<path d="M6 2h4v4l3.5 7.5H2.5L6 6z" fill="white"/>',
+    "plane-slash": '<path d="M8 1.5l1.3 5 4.7 2.2v1.3l-4.7-1-.6 3.3 1.6 1.2v1H5.7v-1l1.6-1.2-.6-3.3-4.7 1V8.7'
+                   'l4.7-2.2z" fill="white"/><path d="M2 14L14 2" stroke="white" stroke-width="1.6"/>',
+}
+_DEFAULT_GLYPH = '<circle cx="8" cy="8" r="4" fill="white"/>'
+
+
+def esc(value) -> str:
+    """Text for HTML: escaped, with missing values as an empty string."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def glyph_svg(kind: IncidentType, size: int = 16) -> str:
+    """The type's glyph as inline SVG."""
+    return (f'<svg width="{size}" height="{size}" viewBox="0 0 16 16" aria-hidden="true">'
+            f"{_GLYPHS.get(kind.icon, _DEFAULT_GLYPH)}</svg>")
+
+
+def _marker_icon(kind: IncidentType) -> folium.DivIcon:
+    return folium.DivIcon(
+        html=f'<div class="im-pin" style="background:{esc(kind.colour)}">{glyph_svg(kind, 14)}</div>',
+        icon_size=(22, 22), icon_anchor=(11, 11), class_name="im-icon")
+
+
+def _area_icon(kind: IncidentType, count: int) -> folium.DivIcon:
+    return folium.DivIcon(
+        html=f'<div class="im-area" style="border-color:{esc(kind.colour)};color:{esc(kind.colour)}">'
+             f"≈{count if count > 1 else ''}</div>",
+        icon_size=(26, 26), icon_anchor=(13, 13), class_name="im-icon")
+
+
+def date_text(row: Mapping) -> str:
+    """``2016-09-03 – 2016-09-07``, ``2017-06 (month)``, or ``date unknown``."""
+    start, end, prec = row.get("date"), row.get("date_end"), row.get("date_precision")
+    if not start:
+        return "date unknown"
+    if prec == "month":
+        return f"{start[:7]} (month)"
+    if prec == "year":
+        return f"{start[:4]} (year)"
+    if end and end != start:
+        return f"{start} – {end}"
+    return str(start)
+
+
+def figures_text(row: Mapping) -> str:
+    """Killed/wounded, quantity and count of one incident, as plain text."""
+    parts = []
+    for col, label in (("killed", "killed"), ("wounded", "wounded")):
+        if _present(row.get(col)):
+            parts.append(f"{int(row[col])} {label}")
+    if _present(row.get("quantity_kg")):
+        sub = f" of {row['substance']}" if row.get("substance") else ""
+        parts.append(f"{float(row['quantity_kg']):,.0f} kg{sub}")
+    if _present(row.get("count")):
+        parts.append(f"{int(row['count'])} destroyed/dismantled")
+    return ", ".join(parts)
+
+
+def _present(value) -> bool:
+    return value is not None and value is not pd.NA and not (isinstance(value, float) and pd.isna(value))
+
+
+def popup_html(row: Mapping, types: Mapping[str, IncidentType] | None = None) -> str:
+    """The popup of one incident: type, date, place, figures, actors, evidence and source, all escaped."""
+    types = types or incident_types()
+    kind = types.get(row.get("type"))
+    label = kind.label if kind else row.get("type")
+    where = row.get("place") or row.get("location_name") or "place unknown"
+    if row.get("geo_precision") not in (None, "point", "district"):
+        where = f"somewhere in {row.get('location_name') or where}"
+    source = esc(row.get("title") or row.get("article"))
+    if row.get("url"):
+        source = f'<a href="{esc(row["url"])}" target="_blank" rel="noopener noreferrer">{source}</a>'
+    outlet = ", ".join(esc(x) for x in (row.get("outlet"), row.get("published")) if x)
+    actors = row.get("actors") or []
+    lines = [
+        f'<div class="im-popup"><b style="color:{esc(kind.colour if kind else "#333")}">{esc(label)}</b>',
+        f"<div>{esc(date_text(row))} · {esc(where)}</div>",
+    ]
+    if figures_text(row):
+        lines.append(f"<div><b>{esc(figures_text(row))}</b></div>")
+    if actors:
+        lines.append(f"<div>Actors: {esc(', '.join(actors))}</div>")
+    if row.get("reported_by"):
+        lines.append(f"<div>Reported by {esc(row['reported_by'])}</div>")
+    lines.append(f"<blockquote>“{esc(row.get('evidence'))}”</blockquote>")
+    lines.append(f"<div class='im-src'>Source: {source}{' (' + outlet + ')' if outlet else ''}</div></div>")
+    return "".join(lines)
+
+
+def tooltip_text(row: Mapping) -> str:
+    """One line for a tooltip (escaped)."""
+    types = incident_types()
+    kind = types.get(row.get("type"))
+    return esc(f"{kind.label if kind else row.get('type')} · {date_text(row)} · "
+               f"{row.get('place') or row.get('location_name') or 'place unknown'}")
+
+
+def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None = None,
+              zones: gpd.GeoDataFrame | None = None, countries: gpd.GeoDataFrame | None = None,
+              choropleth: bool = False, basemap: str = "offline", asset_base: str | None = assets.STREAMLIT_BASE,
+              max_markers: int = MAX_MARKERS, height: str = "100%") -> folium.Map:
+    """Build the incident map.
+
+    Parameters
+    ----------
+    frame
+        Incidents (already filtered), EPSG:4326, as loaded from the store.
+    departments, zones, countries
+        Region outlines: department shading and the offline basemap, zone outlines, country outlines.
+    choropleth
+        Show departments shaded by the number of incidents (the layer is there either way, toggled off).
+    basemap
+        ``"offline"`` (outlines only, no tile server) or a key of :data:`TILES`.
+    asset_base
+        URL folder of the local Leaflet files; ``None`` keeps folium's CDN links (for a page that is online).
+    """
+    if basemap not in TILES:
+        raise ValueError(f"unknown basemap {basemap!r}; choose one of {sorted(TILES)}")
+    m = folium.Map(location=[-9.2, -75.0], zoom_start=5, tiles=None, control_scale=True, prefer_canvas=True,
+                   height=height)
+    # folium puts max/min zoom on tile layers only; MarkerCluster needs the map's own when there is none.
+    m.options.update({"maxZoom": 18, "minZoom": 3})
+    if asset_base:
+        local = assets.urls(asset_base)
+        m.default_js = [("leaflet", local["leaflet.js"]), ("jquery", local["jquery.min.js"])]
+        m.default_css = [("leaflet_css", local["leaflet.css"])]
+    if basemap != "offline":
+        name, _ = TILES[basemap]
+        folium.TileLayer(name, name=basemap, control=False).add_to(m)
+    _offline_outlines(m, countries, departments)
+    types = incident_types()
+    located = frame[frame.geometry.notna()] if len(frame) else frame
+    for key, kind in types.items():
+        part = located[located["type"] == key] if len(located) else located
+        if not len(part):
+            continue
+        group = folium.FeatureGroup(name=f"{kind.label} ({len(part)})", show=True).add_to(m)
+        _add_points(group, part[part.geometry.geom_type == "Point"], kind, max_markers, asset_base)
+        _add_areas(group, part[part.geometry.geom_type != "Point"], kind)
+    if departments is not None:
+        _choropleth(m, frame, departments, show=choropleth)
+    if zones is not None:
+        _zones(m, zones)
+    _legend(types, {k: int((frame["type"] == k).sum()) for k in types} if len(frame) else {}).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.fit_bounds(bounds(located))
+    return m
+
+
+def bounds(frame: gpd.GeoDataFrame) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of the incidents, or Peru's when there are none."""
+    if not len(frame):
+        return PERU_BOUNDS
+    minx, miny, maxx, maxy = frame.total_bounds
+    if any(pd.isna([minx, miny, maxx, maxy])):
+        return PERU_BOUNDS
+    pad = 0.25 if (maxx - minx) < 0.5 and (maxy - miny) < 0.5 else 0.0
+    return [[float(miny) - pad, float(minx) - pad], [float(maxy) + pad, float(maxx) + pad]]
+
+
+def _add_points(group, points: gpd.GeoDataFrame, kind: IncidentType, max_markers: int, asset_base) -> None:
+    if not len(points):
+        return
+    if len(points) > max_markers:
+        _aggregate_points(group, points, kind)
+        return
+    cluster = MarkerCluster(name=kind.label, control=False, options={"maxClusterRadius": 40})
+    if asset_base:
+        local = assets.urls(asset_base)
+        cluster.default_js = [("markerclusterjs", local["leaflet.markercluster.js"])]
+        cluster.default_css = [("markerclustercss", local["MarkerCluster.css"]),
+                               ("markerclusterdefaultcss", local["MarkerCluster.Default.css"])]
+    cluster.add_to(group)
+    icon = _marker_icon(kind)
+    for row, geom in zip(points.to_dict("records"), points.geometry, strict=True):
+        folium.Marker([geom.y, geom.x], icon=folium.DivIcon(html=icon.options["html"], icon_size=(22, 22),
+                                                            icon_anchor=(11, 11), class_name="im-icon"),
+                      popup=folium.Popup(popup_html(row), max_width=360),
+                      tooltip=folium.Tooltip(tooltip_text(row))).add_to(cluster)
+
+
+def _aggregate_points(group, points: gpd.GeoDataFrame, kind: IncidentType) -> None:
+    """Many incidents: one circle per district with the count, sized by it (a compact GeoJSON layer)."""
+    key = points["district"].fillna("?") + "|" + points["province"].fillna("?")
+    agg = points.assign(_k=key.to_numpy(), _x=points.geometry.x, _y=points.geometry.y).groupby("_k").agg(
+        n=("id", "size"), x=("_x", "mean"), y=("_y", "mean"), district=("district", "first"),
+        province=("province", "first"), first=("date", "min"), last=("date", "max"))
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.x, r.y]},
+                 "properties": {"n": int(r.n), "label": esc(f"{r.district or '?'} ({r.province or '?'})"),
+                                "span": esc(f"{r.first or '?'} – {r.last or '?'}")}}
+                for r in agg.itertuples()]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        marker=folium.CircleMarker(radius=5, fill=True, fill_opacity=0.7, weight=1, color=kind.colour,
+                                   fill_color=kind.colour),
+        tooltip=folium.GeoJsonTooltip(["label", "n", "span"], aliases=["District", "Incidents", "Dates"]),
+        name=f"{kind.label} by district", control=False,
+    ).add_to(group)
+
+
+def _add_areas(group, areas: gpd.GeoDataFrame, kind: IncidentType) -> None:
+    """Area-level incidents: the footprint drawn once per place, with a marker that says "somewhere in"."""
+    if not len(areas):
+        return
+    for loc_id, part in areas.groupby("location_id", sort=True):
+        geom = part.geometry.iloc[0]
+        name = part["location_name"].iloc[0] or loc_id
+        simple = geom.simplify(0.01, preserve_topology=True)
+        folium.GeoJson(
+            json.loads(gpd.GeoSeries([simple], crs=4326).to_json()),
+            style_function=lambda _f, c=kind.colour: {"color": c, "weight": 2, "dashArray": "6 4",
+                                                      "fillColor": c, "fillOpacity": 0.08},
+            tooltip=esc(f"{kind.label}: somewhere in {name} ({len(part)})"),
+            control=False,
+        ).add_to(group)
+        rows = part.sort_values("date", na_position="last").to_dict("records")
+        body = "".join(popup_html(r) for r in rows[:AREA_POPUP_ROWS])
+        if len(rows) > AREA_POPUP_ROWS:
+            body += f"<div>… and {len(rows) - AREA_POPUP_ROWS} more</div>"
+        head = f"<div class='im-area-head'>Somewhere in {esc(name)} — {len(rows)} incident(s)</div>"
+        pt = geom.representative_point()
+        folium.Marker([pt.y, pt.x], icon=_area_icon(kind, len(rows)),
+                      popup=folium.Popup(head + body, max_width=380),
+                      tooltip=esc(f"Somewhere in {name}: {len(rows)} {kind.label.lower()}")).add_to(group)
+
+
+def _offline_outlines(m: folium.Map, countries, departments) -> None:
+    group = folium.FeatureGroup(name="Outlines (offline basemap)", show=True).add_to(m)
+    if countries is not None:
+        folium.GeoJson(countries.to_json(), style_function=lambda _f: {
+            "color": "#9aa4ad", "weight": 1, "fillColor": "#eef1f3", "fillOpacity": 1},
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False), control=False).add_to(group)
+    if departments is not None:
+        folium.GeoJson(departments[["name", "geometry"]].to_json(), style_function=lambda _f: {
+            "color": "#7b8794", "weight": 0.8, "fillColor": "#ffffff", "fillOpacity": 0.6},
+            control=False).add_to(group)
+
+
+def _choropleth(m: folium.Map, frame, departments: gpd.GeoDataFrame, show: bool) -> None:
+    counts = department_counts(frame)
+    shaded = departments[["name", "geometry"]].copy()
+    shaded["incidents"] = [int(counts.get(n, 0)) for n in shaded["name"]]
+    top = max(1, int(shaded["incidents"].max()))
+    ramp = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
+
+    def style(feature):
+        n = feature["properties"]["incidents"]
+        colour = ramp[0] if n == 0 else ramp[min(len(ramp) - 1, 1 + int((len(ramp) - 2) * n / top))]
+        return {"color": "#666", "weight": 0.6, "fillColor": colour, "fillOpacity": 0.75}
+
+    folium.GeoJson(shaded.to_json(), name="Incidents per department", show=show, style_function=style,
+                   tooltip=folium.GeoJsonTooltip(["name", "incidents"], aliases=["Department", "Incidents"]),
+                   ).add_to(m)
+
+
+def department_counts(frame) -> pd.Series:
+    """Incidents per department; an area incident counts once in every department it covers."""
+    if not len(frame):
+        return pd.Series(dtype=int)
+    return frame["departments"].explode().dropna().value_counts()
+
+
+def _zones(m: folium.Map, zones: gpd.GeoDataFrame) -> None:
+    group = folium.FeatureGroup(name="Zones (VRAEM, tri-border, ...)", show=True).add_to(m)
+    for row in zones.itertuples():
+        folium.GeoJson(
+            json.loads(gpd.GeoSeries([row.geometry.simplify(0.01)], crs=4326).to_json()),
+            style_function=lambda _f: {"color": "#333", "weight": 1.5, "dashArray": "2 4", "fill": False},
+            tooltip=esc(row.name), control=False).add_to(group)
+
+
+_LEGEND = Template("""
+{% macro header(this, kwargs) %}
+<style>
+.im-icon {background: none; border: none;}
+.im-pin {width: 22px; height: 22px; border-radius: 50%; border: 2px solid white; box-shadow: 0 0 2px #0008;
+  display: flex; align-items: center; justify-content: center;}
+.im-area {width: 22px; height: 22px; border-radius: 50%; border: 2px dashed; background: #ffffffcc;
+  font: bold 11px sans-serif; display: flex; align-items: center; justify-content: center;}
+.im-popup blockquote {margin: 4px 0; padding-left: 6px; border-left: 3px solid #ccc; font-style: italic;}
+.im-popup {font: 12px sans-serif; margin-bottom: 6px;}
+.im-src {color: #555;}
+.im-legend {position: absolute; z-index: 1000; bottom: 24px; left: 10px; background: #fffe; padding: 6px 8px;
+  border-radius: 4px; box-shadow: 0 0 4px #0004; font: 12px sans-serif;}
+.im-legend div {display: flex; align-items: center; gap: 6px; margin: 2px 0;}
+.im-legend .im-pin, .im-legend .im-area {width: 16px; height: 16px;}
+</style>
+{% endmacro %}
+{% macro html(this, kwargs) %}
+<div class="im-legend" id="{{ this.get_name() }}">{{ this.body }}</div>
+{% endmacro %}
+""")
+
+
+def _legend(types: Mapping[str, IncidentType], counts: Mapping[str, int]) -> MacroElement:
+    rows = [f'<div><span class="im-pin" style="background:{esc(t.colour)}">{glyph_svg(t, 11)}</span>'
+            f"{esc(t.label)} ({counts.get(k, 0)})</div>" for k, t in types.items()]
+    rows.append('<div><span class="im-area" style="border-color:#555;color:#555">≈</span>'
+                "located only to an area (dashed outline)</div>")
+    el = MacroElement()
+    el._template = _LEGEND
+    el.body = "".join(rows)
+    return el

@@ -1,0 +1,296 @@
+"""The Streamlit dashboard. ``streamlit_app.py`` calls :func:`main`; nothing in the core imports this module.
+
+Views read the store; they never re-run the pipeline. Loaders are cached (``st.cache_resource``: the incident frame
+is shared read-only, not copied on every rerun), so a filter change only filters, aggregates and draws.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from pathlib import Path
+
+import altair as alt
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import assets, export, mapview, query, store
+from dashboard.gazetteer import PRECISION, default_gazetteer
+from dashboard.taxonomy import incident_types
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "static"
+PRECISIONS = list(PRECISION) + ["unknown"]
+
+# URL query parameter <-> widget key; lists are comma-separated in the URL.
+_LIST_PARAMS = {"type": "f_types", "region": "f_regions", "actor": "f_actors", "prec": "f_prec"}
+_SCALAR_PARAMS = {"q": "f_text", "bg": "f_background", "undated": "f_undated", "basemap": "f_basemap",
+                  "shade": "f_shade"}
+
+
+@st.cache_resource(show_spinner=False)
+def _static_assets() -> Path:
+    return assets.install(STATIC)
+
+
+@st.cache_resource(show_spinner="Loading the gazetteer…")
+def _regions() -> dict[str, gpd.GeoDataFrame]:
+    g = default_gazetteer()
+    deps = g.department_frame()
+    deps["geometry"] = deps.geometry.simplify(0.01, preserve_topology=True)
+    zones = g.zone_frame()
+    countries = g.country_outlines[["name", "geometry"]].copy()
+    countries["geometry"] = countries.geometry.simplify(0.02, preserve_topology=True)
+    return {"departments": deps, "zones": zones, "countries": countries}
+
+
+@st.cache_resource(show_spinner="Loading incidents…", max_entries=2)
+def _incidents(path: str, mtime: float) -> gpd.GeoDataFrame:
+    # mtime is part of the cache key: a rebuilt store is loaded again, an unchanged one never.
+    return store.load(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _map(path: str, mtime: float, flt: query.Filter, basemap: str, shade: bool):
+    frame = query.apply(_incidents(path, mtime), flt)
+    r = _regions()
+    return mapview.build_map(frame, departments=r["departments"], zones=r["zones"], countries=r["countries"],
+                             choropleth=shade, basemap=basemap)
+
+
+def _ensure_store() -> Path:
+    path = store.store_path()
+    if path.exists():
+        return path
+    with st.status("First run: building the incident store from seeds/…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.progress(done / total, text=f"{done}/{total} articles · {name}")
+
+        report = store.build(path=path, progress=progress)
+        status.update(label=f"Built the store: {report.articles} articles, {report.incidents} incidents",
+                      state="complete", expanded=False)
+    return path
+
+
+def _init_state(frame: gpd.GeoDataFrame) -> None:
+    """Set widget defaults once per session, from the URL when it carries a filter."""
+    if st.session_state.get("_init"):
+        return
+    qp = st.query_params
+    for param, key in _LIST_PARAMS.items():
+        value = qp.get(param)
+        st.session_state[key] = [v for v in value.split(",") if v] if value else []
+    st.session_state["f_text"] = qp.get("q", "")
+    st.session_state["f_background"] = qp.get("bg") == "1"
+    st.session_state["f_undated"] = qp.get("undated", "1") == "1"
+    st.session_state["f_basemap"] = qp.get("basemap", "offline") if qp.get("basemap") in mapview.TILES \
+        else "offline"
+    st.session_state["f_shade"] = qp.get("shade") == "1"
+    lo, hi = _date_bounds(frame)
+    since, until = _parse_date(qp.get("since")) or lo, _parse_date(qp.get("until")) or hi
+    st.session_state["f_dates"] = (max(lo, min(since, hi)), max(lo, min(until, hi)))
+    # drop values the data does not have (an old bookmark), rather than failing
+    types = incident_types()
+    st.session_state["f_types"] = [t for t in st.session_state["f_types"] if t in types]
+    st.session_state["f_prec"] = [p for p in st.session_state["f_prec"] if p in PRECISIONS]
+    st.session_state["_init"] = True
+
+
+def _parse_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _date_bounds(frame: gpd.GeoDataFrame) -> tuple[date, date]:
+    starts = pd.to_datetime(frame["date"], errors="coerce").dropna()
+    ends = pd.to_datetime(frame["date_end"], errors="coerce").dropna()
+    if starts.empty:
+        today = date.today()
+        return today, today
+    return starts.min().date(), max(ends.max(), starts.max()).date()
+
+
+def _sync_url(flt: query.Filter, lo: date, hi: date) -> None:
+    params = {}
+    for param, key in _LIST_PARAMS.items():
+        if st.session_state.get(key):
+            params[param] = ",".join(st.session_state[key])
+    if flt.since and flt.since != lo:
+        params["since"] = flt.since.isoformat()
+    if flt.until and flt.until != hi:
+        params["until"] = flt.until.isoformat()
+    if flt.text:
+        params["q"] = flt.text
+    if flt.include_background:
+        params["bg"] = "1"
+    if not flt.include_undated:
+        params["undated"] = "0"
+    if st.session_state.get("f_basemap", "offline") != "offline":
+        params["basemap"] = st.session_state["f_basemap"]
+    if st.session_state.get("f_shade"):
+        params["shade"] = "1"
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
+def _sidebar(frame: gpd.GeoDataFrame) -> query.Filter:
+    types = incident_types()
+    events = frame[~frame["background"]]
+    counts = events["type"].value_counts()
+    lo, hi = _date_bounds(frame)
+    sb = st.sidebar
+    sb.header("Filters")
+    dates = sb.date_input("Date range", min_value=lo, max_value=hi, key="f_dates",
+                          help="Incidents whose date range overlaps this one.")
+    sb.multiselect("Incident types", list(types), key="f_types",
+                   format_func=lambda k: f"{types[k].label} ({int(counts.get(k, 0))})",
+                   placeholder="All types")
+    regions = sorted(set(frame["departments"].explode().dropna()) | set(frame["zones"].explode().dropna()))
+    sb.multiselect("Departments and zones", regions, key="f_regions", placeholder="All of Peru")
+    actors = sorted(set(frame["actors"].explode().dropna()))
+    sb.multiselect("Actors", actors, key="f_actors", placeholder="Any actor")
+    sb.multiselect("Location precision", PRECISIONS, key="f_prec", placeholder="Any precision")
+    sb.text_input("Search the evidence", key="f_text", placeholder="e.g. helicopters, Callao")
+    sb.checkbox("Include background statistics", key="f_background",
+                help="Aggregates such as '185 airstrips destroyed in 2014' are not events; off by default.")
+    sb.checkbox("Include incidents without a date", key="f_undated")
+    sb.header("Map")
+    sb.selectbox("Basemap", list(mapview.TILES), key="f_basemap",
+                 help="'offline' draws country and department outlines only; tile layers need internet.")
+    sb.toggle("Shade departments by incidents", key="f_shade")
+    since, until = (dates[0], dates[1]) if isinstance(dates, (tuple, list)) and len(dates) == 2 else (lo, hi)
+    flt = query.Filter(types=tuple(st.session_state["f_types"]), since=since, until=until,
+                       regions=tuple(st.session_state["f_regions"]), actors=tuple(st.session_state["f_actors"]),
+                       precisions=tuple(st.session_state["f_prec"]), text=st.session_state["f_text"],
+                       include_background=st.session_state["f_background"],
+                       include_undated=st.session_state["f_undated"])
+    _sync_url(flt, lo, hi)
+    return flt
+
+
+def headline(frame: pd.DataFrame) -> dict[str, float]:
+    """The headline figures of a filtered frame."""
+    airstrips = frame.loc[frame["type"] == "airstrip_destruction", "count"]
+    return {
+        "Incidents": len(frame),
+        "Killed": int(pd.to_numeric(frame["killed"], errors="coerce").fillna(0).sum()),
+        "Wounded": int(pd.to_numeric(frame["wounded"], errors="coerce").fillna(0).sum()),
+        "Kilograms seized": float(pd.to_numeric(frame["quantity_kg"], errors="coerce").fillna(0).sum()),
+        "Airstrips destroyed": int(pd.to_numeric(airstrips, errors="coerce").fillna(0).sum()),
+    }
+
+
+def _figures(frame: pd.DataFrame) -> None:
+    cols = st.columns(5)
+    for col, (label, value) in zip(cols, headline(frame).items(), strict=True):
+        col.metric(label, f"{value:,.0f}")
+
+
+def _timeline(frame: pd.DataFrame) -> None:
+    types = incident_types()
+    dated = frame[frame["date"].notna()]
+    if dated.empty:
+        st.info("No dated incidents in this selection.")
+        return
+    data = pd.DataFrame({"month": pd.to_datetime(dated["date"]).dt.to_period("M").dt.to_timestamp(),
+                         "type": [types[t].label if t in types else t for t in dated["type"]]})
+    data = data.groupby(["month", "type"]).size().reset_index(name="incidents")
+    scale = alt.Scale(domain=[t.label for t in types.values()], range=[t.colour for t in types.values()])
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("yearmonth(month):T", title="Month"), y=alt.Y("incidents:Q", title="Incidents", stack=True),
+        color=alt.Color("type:N", scale=scale, title="Type"),
+        tooltip=[alt.Tooltip("yearmonth(month):T", title="Month"), "type", "incidents"])
+    st.altair_chart(chart, width="stretch")
+
+
+def _by_department(frame: pd.DataFrame) -> None:
+    counts = mapview.department_counts(frame)
+    if counts.empty:
+        st.info("No incident in this selection is located to a department.")
+        return
+    table = counts.rename_axis("Department").reset_index(name="Incidents")
+    st.bar_chart(table, x="Department", y="Incidents", horizontal=True)
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+TABLE_COLUMNS = ["date", "type", "place", "departments", "zones", "killed", "wounded", "quantity_kg", "count",
+                 "actors", "reported_by", "geo_precision", "title"]
+
+
+def _table(frame: pd.DataFrame, path: str) -> None:
+    view = frame[TABLE_COLUMNS + ["id"]].copy()
+    for col in ("departments", "zones", "actors"):
+        view[col] = view[col].map(lambda v: ", ".join(v or []))
+    event = st.dataframe(view.drop(columns=["id"]), hide_index=True, width="stretch", key="incident_table",
+                         on_select="rerun", selection_mode="single-row")
+    rows = event.selection.rows if event and event.selection else []
+    if not rows:
+        st.caption("Select a row to read its article with the evidence highlighted.")
+        return
+    row = frame.iloc[rows[0]]
+    record = store.article_text(row["article"], path)
+    if record:
+        st.html(article_html(record, int(row["evidence_start"]), int(row["evidence_end"])))
+
+
+def article_html(record: dict, start: int, end: int) -> str:
+    """An article as HTML, everything escaped, with the evidence sentence in ``<mark>``."""
+    text = record["text"]
+    title = html.escape(record.get("title") or record["name"])
+    meta = " · ".join(html.escape(str(x)) for x in (record.get("outlet"), record.get("published"),
+                                                     record.get("byline")) if x)
+    link = (f' · <a href="{html.escape(record["url"])}" target="_blank" rel="noopener noreferrer">original</a>'
+            if record.get("url") else "")
+    body = (html.escape(text[:start]) + "<mark>" + html.escape(text[start:end]) + "</mark>"
+            + html.escape(text[end:])).replace("\n\n", "</p><p>")
+    return (f"<div style='max-height:420px;overflow:auto;border:1px solid #ddd;padding:8px 12px'>"
+            f"<h4 style='margin:0'>{title}</h4><div style='color:#666'>{meta}{link}</div><p>{body}</p></div>")
+
+
+def _exports(frame: gpd.GeoDataFrame, fmap) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.download_button("GeoJSON", export.geojson_bytes(frame), "incidents.geojson", "application/geo+json")
+    c2.download_button("GeoJSON per type (zip)", export.geojson_zip_bytes(frame), "incidents-by-type.zip",
+                       "application/zip")
+    c3.download_button("CSV", export.csv_bytes(frame), "incidents.csv", "text/csv")
+    c4.download_button("Map (standalone HTML)", standalone_map_html(fmap), "incident-map.html", "text/html")
+
+
+def standalone_map_html(fmap) -> bytes:
+    """The map as one HTML file that works offline: Leaflet and plugins inlined."""
+    return assets.inline(fmap.get_root().render()).encode("utf-8")
+
+
+def main() -> None:
+    """Render the dashboard."""
+    st.set_page_config(page_title="Peru incident map", page_icon="🗺️", layout="wide")
+    _static_assets()
+    path = _ensure_store()
+    mtime = path.stat().st_mtime
+    frame = _incidents(str(path), mtime)
+    _init_state(frame)
+    flt = _sidebar(frame)
+    chosen = query.apply(frame, flt)
+    st.title("Organised crime and insurgency in Peru: incidents from the news")
+    st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: {path.name}")
+    _figures(chosen)
+    fmap = _map(str(path), mtime, flt, st.session_state["f_basemap"], st.session_state["f_shade"])
+    st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key="incident_map")
+    unlocated = int(chosen.geometry.isna().sum())
+    if unlocated:
+        st.caption(f"{unlocated} incident(s) have no known place and are listed below but not drawn.")
+    tab_time, tab_region, tab_table, tab_export = st.tabs(["Timeline", "By department", "Incidents", "Export"])
+    with tab_time:
+        _timeline(chosen)
+    with tab_region:
+        _by_department(chosen)
+    with tab_table:
+        _table(chosen, str(path))
+    with tab_export:
+        _exports(chosen, fmap)
