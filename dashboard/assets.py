@@ -1,8 +1,9 @@
 """Leaflet and its plugins from installed packages, so the map works with no internet at all.
 
-folium loads Leaflet, jQuery, Bootstrap and its plugins from public CDNs. Here the map uses only Leaflet and
-Leaflet.markercluster (and jQuery, which folium's popups use), taken from the XStatic packages: copied into the app's ``static/`` folder for Streamlit to
-serve, or inlined into a standalone HTML export. No third-party JavaScript lives in this repository.
+folium loads Leaflet, jQuery, Bootstrap and its plugins from public CDNs. Here the map uses only Leaflet,
+Leaflet.markercluster and jQuery (folium's popups use it), taken from the XStatic packages: copied into the app's
+``static/`` folder for Streamlit to serve, or inlined into a standalone HTML export. No third-party JavaScript
+lives in this repository.
 """
 
 from __future__ import annotations

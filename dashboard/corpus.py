@@ -165,17 +165,26 @@ def read_corpus(paths: Iterable[str | Path]) -> tuple[list[Article], list[ReadEr
 
 
 def expand_paths(paths: Iterable[str | Path], errors: list[ReadError]) -> list[Path]:
-    """Files named, and article files inside folders named (sorted); a missing path is an error."""
+    """Files named, and article files inside folders named (sorted); a missing path is an error.
+
+    Inside folders, notes named in capitals (``README.md``, ``ATTRIBUTION.md``) are not articles.
+    """
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
-                          and not f.name.startswith("."))
+                          and not f.name.startswith(".") and not _is_folder_note(f))
         elif p.exists():
             out.append(p)
         else:
             errors.append(ReadError(str(p), f"{p}: no such file or folder"))
     return out
+
+
+def _is_folder_note(path: Path) -> bool:
+    # README.md, ATTRIBUTION.md, LICENSE.txt beside the articles describe the folder; they are not articles.
+    stem = path.name.split(".")[0]
+    return stem.isupper() and stem.isalpha()
 
 
 def infer_publication_date(text: str, prior_year: int | None = None) -> tuple[date | None, str | None]:

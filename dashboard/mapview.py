@@ -195,7 +195,7 @@ def bounds(frame: gpd.GeoDataFrame) -> list[list[float]]:
     minx, miny, maxx, maxy = frame.total_bounds
     if any(pd.isna([minx, miny, maxx, maxy])):
         return PERU_BOUNDS
-    pad = 0.25 if (maxx - minx) < 0.5 and (maxy - miny) < 0.5 else 0.0
+    pad = 1.0 if (maxx - minx) < 1 and (maxy - miny) < 1 else 0.0  # context around a lone point
     return [[float(miny) - pad, float(minx) - pad], [float(maxy) + pad, float(maxx) + pad]]
 
 

@@ -52,9 +52,9 @@ def _incidents(path: str, mtime: float) -> gpd.GeoDataFrame:
     return store.load(path)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _map(path: str, mtime: float, flt: query.Filter, basemap: str, shade: bool):
-    frame = query.apply(_incidents(path, mtime), flt)
+def _map(frame: gpd.GeoDataFrame, basemap: str, shade: bool):
+    # Built on each run that needs it (a filter change): a folium Map rendered twice grows duplicate header
+    # elements, so the Map itself is not cached; its inputs (incidents, outlines) are.
     r = _regions()
     return mapview.build_map(frame, departments=r["departments"], zones=r["zones"], countries=r["countries"],
                              choropleth=shade, basemap=basemap)
@@ -280,7 +280,7 @@ def main() -> None:
     st.title("Organised crime and insurgency in Peru: incidents from the news")
     st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: {path.name}")
     _figures(chosen)
-    fmap = _map(str(path), mtime, flt, st.session_state["f_basemap"], st.session_state["f_shade"])
+    fmap = _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
     st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key="incident_map")
     unlocated = int(chosen.geometry.isna().sum())
     if unlocated:
@@ -293,4 +293,5 @@ def main() -> None:
     with tab_table:
         _table(chosen, str(path))
     with tab_export:
-        _exports(chosen, fmap)
+        # A fresh map for the file: st_folium has already rendered ``fmap`` once.
+        _exports(chosen, _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"]))

@@ -109,6 +109,7 @@ def test_malformed_front_matter(write_article):
 
 def test_corpus_reports_bad_files_and_reads_the_rest(write_article, tmp_path):
     write_article("good.txt", "Police seized 10 kilos of cocaine in Iquitos on 2 March 2020.\n")
+    write_article("README.md", "# About this folder\n")  # a folder note, not an article
     write_article("empty.txt", "")
     write_article("binary.html", b"\x00\x01\x02binary")
     articles, errors = read_corpus([tmp_path, tmp_path / "missing.txt"])

@@ -1,0 +1,130 @@
+"""End-to-end: ``streamlit run`` on a free local port, driven in headless Chromium (Debian's), with no network.
+
+Skipped when Chromium is missing on a developer's machine; in CI (``CI=true``) a missing browser is a failure.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dashboard import store
+from tests.conftest import ROOT, SEEDS
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.browser
+if not CHROMIUM and os.environ.get("CI") != "true":
+    pytestmark = [pytest.mark.browser, pytest.mark.skip(reason="Debian's chromium is not installed")]
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    db = tmp / "s.sqlite"
+    store.build([SEEDS], path=db)
+    port = _free_port()
+    env = {**os.environ, "INCIDENT_MAP_STORE": str(db)}
+    log = open(tmp / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("streamlit did not start: " + (tmp / "streamlit.log").read_text()[-2000:])
+    yield url, tmp
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _map_frame(page):
+    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60000)
+    frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+    frame.locator(".leaflet-container").wait_for(timeout=60000)
+    return frame
+
+
+def _offline_page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    # No network: anything that is not this machine's loopback is refused.
+    context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url
+                  else route.abort())
+    return context, context.new_page()
+
+
+def test_map_shows_seed_incidents_and_type_filter_changes_it(server, browser):
+    url, tmp = server
+    context, page = _offline_page(browser)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    frame = _map_frame(page)
+    icons = frame.locator(".leaflet-marker-icon.im-icon")
+    icons.first.wait_for(timeout=30000)
+    # 7 symbols: the Callao seizure pin, and one "somewhere in" marker per type and area (ambushes in the
+    # tri-border, the VRAEM, Huanta province and Junín; the VRAEM labs; the airstrips in three departments).
+    assert icons.count() == 7
+    # footprints, zones and outlines are drawn on a canvas (prefer_canvas), not as SVG paths
+    assert frame.locator(".leaflet-overlay-pane canvas").count() >= 1
+    assert frame.locator(".im-legend").inner_text().startswith("Ambush")
+    page.screenshot(path=str(tmp / "dashboard.png"), full_page=True)
+
+    page.goto(url + "/?type=seizure")  # a shared view: the filter lives in the URL
+    frame = _map_frame(page)
+    frame.locator(".leaflet-marker-icon.im-icon").first.wait_for(timeout=30000)
+    page.wait_for_timeout(1500)
+    assert frame.locator(".leaflet-marker-icon.im-icon").count() == 1
+    page.screenshot(path=str(tmp / "seizures.png"), full_page=True)
+    assert not errors, errors
+    context.close()
+
+
+def test_geojson_download_parses(server, browser):
+    url, tmp = server
+    context, page = _offline_page(browser)
+    page.goto(url)
+    _map_frame(page)
+    page.get_by_role("tab", name="Export").click()
+    with page.expect_download(timeout=30000) as info:
+        page.get_by_role("button", name="GeoJSON", exact=True).click()
+    path = Path(info.value.path())
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["type"] == "FeatureCollection" and len(data["features"]) == 8
+    assert {f["properties"]["type"] for f in data["features"]} == {"ambush", "seizure", "lab_dismantling",
+                                                                  "airstrip_destruction"}
+    context.close()

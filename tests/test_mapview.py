@@ -1,0 +1,136 @@
+import folium
+import geopandas as gpd
+import pytest
+from folium.plugins import MarkerCluster
+from shapely.geometry import Point
+
+from dashboard import assets, mapview, store
+from tests.conftest import SEEDS
+
+
+@pytest.fixture(scope="module")
+def frame(tmp_path_factory):
+    path = tmp_path_factory.mktemp("map") / "s.sqlite"
+    store.build([SEEDS], path=path)
+    f = store.load(path)
+    return f[~f["background"]]
+
+
+@pytest.fixture(scope="module")
+def regions(gazetteer):
+    return {"departments": gazetteer.department_frame(), "zones": gazetteer.zone_frame(),
+            "countries": gazetteer.country_outlines}
+
+
+def children(element, cls):
+    out = []
+    for child in element._children.values():
+        if isinstance(child, cls):
+            out.append(child)
+        out += children(child, cls)
+    return out
+
+
+def groups(m):
+    return {g.layer_name: g for g in m._children.values() if isinstance(g, folium.FeatureGroup)}
+
+
+def test_one_layer_per_type_with_counts(frame, regions):
+    m = mapview.build_map(frame, **regions)
+    names = set(groups(m))
+    assert {"Ambush / attack on security forces (4)", "Drug seizure (1)", "Lab dismantling (2)",
+            "Airstrip destruction (1)"} <= names
+    assert "Zones (VRAEM, tri-border, ...)" in names and "Outlines (offline basemap)" in names
+    assert any(isinstance(c, folium.LayerControl) for c in m._children.values())
+
+
+def test_only_point_incidents_are_pins(frame, regions):
+    m = mapview.build_map(frame, **regions)
+    seizure = groups(m)["Drug seizure (1)"]
+    (cluster,) = children(seizure, MarkerCluster)
+    (marker,) = children(cluster, folium.Marker)
+    assert marker.location == pytest.approx([-12.063, -77.147])
+
+
+def test_area_incidents_are_footprints_with_somewhere_marker(frame, regions):
+    m = mapview.build_map(frame, **regions)
+    ambush = groups(m)["Ambush / attack on security forces (4)"]
+    assert not children(ambush, MarkerCluster)  # all four ambushes are area-level: no falsely precise pin
+    footprints = [g for g in children(ambush, folium.GeoJson)]
+    assert len(footprints) == 4  # tri-border, VRAEM, Huanta province, Junín
+    for fp in footprints:
+        assert fp.data["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    html = m.get_root().render()
+    assert "Somewhere in VRAEM" in html and "Somewhere in Huanta" in html
+
+
+def test_bounds_fit_the_filtered_incidents(frame, regions):
+    callao = frame[frame["location_id"] == "town:callao"]
+    m = mapview.build_map(callao, **regions)
+    (fit,) = [c for c in m._children.values() if isinstance(c, folium.map.FitBounds)]
+    (s, w), (n, e) = fit.bounds
+    assert s < -12.063 < n and w < -77.147 < e and n - s <= 2.5  # a lone point keeps some context
+    empty = mapview.build_map(frame.iloc[:0], **regions)
+    (fit,) = [c for c in empty._children.values() if isinstance(c, folium.map.FitBounds)]
+    assert fit.bounds == mapview.PERU_BOUNDS
+
+
+def test_popup_html_is_escaped(frame, regions):
+    evil = frame[frame["location_id"] == "town:callao"].copy()
+    evil["title"] = "<script>alert('title')</script>"
+    evil["evidence"] = 'Police seized <img src=x onerror="alert(1)"> cocaine'
+    evil["place"] = "<b>Callao</b>"
+    html = mapview.build_map(evil, **regions).get_root().render()
+    assert "<script>alert('title')</script>" not in html
+    assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in html
+    assert '<img src=x onerror="alert(1)">' not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_popup_contents(frame):
+    row = frame[frame["location_id"] == "town:callao"].iloc[0].to_dict()
+    text = mapview.popup_html(row)
+    assert "Drug seizure" in text and "2017-03-19" in text and "1,417 kg of cocaine" in text
+    assert "La República" in text and "Shining Path guerrillas killed three policemen" in text
+
+
+def test_no_cdn_when_assets_are_local(frame, regions, tmp_path):
+    html = mapview.build_map(frame, **regions).get_root().render()
+    assert "cdn.jsdelivr" not in html and "unpkg.com" not in html and "code.jquery" not in html
+    assert "/app/static/vendor/leaflet.js" in html
+    vendor = assets.install(tmp_path)
+    for name, src in assets.FILES.items():
+        assert (vendor / name).read_bytes() == src.read_bytes()
+    standalone = assets.inline(html)
+    assert "/app/static/vendor" not in standalone and "L.map(" in standalone
+
+
+def test_many_points_are_aggregated(regions):
+    rows = []
+    for i in range(5):
+        rows.append({"id": str(i), "type": "seizure", "date": f"2020-01-0{i + 1}", "date_end": None,
+                     "district": "Pichari", "province": "La Convencion", "departments": ["Cusco"], "zones": [],
+                     "evidence": "x", "place": "Pichari", "geo_precision": "point", "location_id": "town:pichari",
+                     "location_name": "Pichari"})
+    f = gpd.GeoDataFrame(rows, geometry=[Point(-73.829, -12.519)] * 5, crs=4326)
+    m = mapview.build_map(f, max_markers=2, **regions)
+    seizure = groups(m)["Drug seizure (5)"]
+    assert not children(seizure, MarkerCluster)
+    (agg,) = children(seizure, folium.GeoJson)
+    assert agg.data["features"][0]["properties"]["n"] == 5
+
+
+def test_basemap_choice(frame, regions):
+    with pytest.raises(ValueError, match="'mars'"):
+        mapview.build_map(frame, basemap="mars", **regions)
+    m = mapview.build_map(frame, basemap="OpenStreetMap", **regions)
+    assert any(isinstance(c, folium.TileLayer) for c in m._children.values())
+    offline = mapview.build_map(frame, **regions)
+    assert not any(isinstance(c, folium.TileLayer) for c in offline._children.values())
+
+
+def test_department_counts_count_areas_in_each_department(frame):
+    counts = mapview.department_counts(frame)
+    # VRAEM ambush + two VRAEM labs cover Ayacucho, Cusco, Junín; Huanta ambush Ayacucho; Junín ambush.
+    assert counts["Ayacucho"] == 4 and counts["Junín"] == 4 and counts["Cusco"] == 3
+    assert counts["Loreto"] == 1 and counts["Callao"] == 1 and counts["Pasco"] == 1
