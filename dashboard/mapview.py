@@ -12,16 +12,20 @@ from collections.abc import Mapping
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from branca.element import MacroElement, Template
-from folium.plugins import MarkerCluster
+from folium.plugins import FastMarkerCluster
 
 from dashboard import assets
 from dashboard.taxonomy import IncidentType, incident_types
 
 PERU_BOUNDS = [[-18.35, -81.33], [-0.04, -68.65]]
-#: Above this many point incidents, markers are aggregated per district instead of drawn one by one.
-MAX_MARKERS = 2000
+#: Above this many point incidents on the map, markers are aggregated per district instead of drawn one by one.
+MAX_MARKERS = 1500
+#: Above this many districts in an aggregated layer, aggregate per province instead.
+MAX_AGGREGATES = 600
 #: Incidents listed in one area popup before "and N more".
 AREA_POPUP_ROWS = 8
 TILES = {
@@ -171,13 +175,20 @@ def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None =
     _offline_outlines(m, countries, departments)
     types = incident_types()
     located = frame[frame.geometry.notna()] if len(frame) else frame
+    is_point = (located.geometry.geom_type == "Point").to_numpy() if len(located) else None
+    # One budget for the whole map: beyond it every type is aggregated, so the page stays small and quick.
+    aggregate = bool(len(located)) and int(is_point.sum()) > max_markers
     for key, kind in types.items():
-        part = located[located["type"] == key] if len(located) else located
-        if not len(part):
+        mask = (located["type"] == key).to_numpy() if len(located) else None
+        if mask is None or not mask.any():
             continue
-        group = folium.FeatureGroup(name=f"{kind.label} ({len(part)})", show=True).add_to(m)
-        _add_points(group, part[part.geometry.geom_type == "Point"], kind, max_markers, asset_base)
-        _add_areas(group, part[part.geometry.geom_type != "Point"], kind)
+        group = folium.FeatureGroup(name=f"{kind.label} ({int(mask.sum())})", show=True).add_to(m)
+        points = located[mask & is_point]
+        if aggregate:
+            _aggregate_points(group, points, kind)
+        else:
+            _add_points(group, points, kind, asset_base)
+        _add_areas(group, located[mask & ~is_point], kind)
     if departments is not None:
         _choropleth(m, frame, departments, show=choropleth)
     if zones is not None:
@@ -199,43 +210,51 @@ def bounds(frame: gpd.GeoDataFrame) -> list[list[float]]:
     return [[float(miny) - pad, float(minx) - pad], [float(maxy) + pad, float(maxx) + pad]]
 
 
-def _add_points(group, points: gpd.GeoDataFrame, kind: IncidentType, max_markers: int, asset_base) -> None:
+def _add_points(group, points: gpd.GeoDataFrame, kind: IncidentType, asset_base) -> None:
+    """Point incidents as clustered markers built in the browser from one data array."""
     if not len(points):
         return
-    if len(points) > max_markers:
-        _aggregate_points(group, points, kind)
-        return
-    cluster = MarkerCluster(name=kind.label, control=False, options={"maxClusterRadius": 40})
+    rows = [[geom.y, geom.x, popup_html(row), tooltip_text(row)]
+            for row, geom in zip(points.to_dict("records"), points.geometry, strict=True)]
+    icon = json.dumps(f'<div class="im-pin" style="background:{esc(kind.colour)}">{glyph_svg(kind, 14)}</div>')
+    # row = [lat, lon, popup HTML (escaped in Python), tooltip text (escaped)]; tojson keeps it script-safe
+    callback = ("function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {icon: L.divIcon({html: "
+                f"{icon}, className: 'im-icon', iconSize: [22, 22], iconAnchor: [11, 11]}})}}); "
+                "m.bindPopup(row[2], {maxWidth: 360}); m.bindTooltip(row[3]); return m; }")
+    cluster = FastMarkerCluster(rows, callback=callback, name=kind.label, control=False,
+                                options={"maxClusterRadius": 40})
     if asset_base:
         local = assets.urls(asset_base)
         cluster.default_js = [("markerclusterjs", local["leaflet.markercluster.js"])]
         cluster.default_css = [("markerclustercss", local["MarkerCluster.css"]),
                                ("markerclusterdefaultcss", local["MarkerCluster.Default.css"])]
     cluster.add_to(group)
-    icon = _marker_icon(kind)
-    for row, geom in zip(points.to_dict("records"), points.geometry, strict=True):
-        folium.Marker([geom.y, geom.x], icon=folium.DivIcon(html=icon.options["html"], icon_size=(22, 22),
-                                                            icon_anchor=(11, 11), class_name="im-icon"),
-                      popup=folium.Popup(popup_html(row), max_width=360),
-                      tooltip=folium.Tooltip(tooltip_text(row))).add_to(cluster)
 
 
 def _aggregate_points(group, points: gpd.GeoDataFrame, kind: IncidentType) -> None:
-    """Many incidents: one circle per district with the count, sized by it (a compact GeoJSON layer)."""
-    key = points["district"].fillna("?") + "|" + points["province"].fillna("?")
-    agg = points.assign(_k=key.to_numpy(), _x=points.geometry.x, _y=points.geometry.y).groupby("_k").agg(
-        n=("id", "size"), x=("_x", "mean"), y=("_y", "mean"), district=("district", "first"),
-        province=("province", "first"), first=("date", "min"), last=("date", "max"))
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.x, r.y]},
-                 "properties": {"n": int(r.n), "label": esc(f"{r.district or '?'} ({r.province or '?'})"),
-                                "span": esc(f"{r.first or '?'} – {r.last or '?'}")}}
-                for r in agg.itertuples()]
+    """Many incidents: one circle per district (per province when districts are too many), with the count."""
+    if not len(points):
+        return
+    level = "district" if points["district"].nunique() <= MAX_AGGREGATES else "province"
+    data = pd.DataFrame({"key": points[level].fillna("?").to_numpy(dtype=object),
+                         "province": points["province"].fillna("?").to_numpy(dtype=object),
+                         "x": points.geometry.x.to_numpy(), "y": points.geometry.y.to_numpy(),
+                         "date": points["date"].to_numpy(dtype=object)})
+    agg = data.groupby(["key", "province"], sort=False).agg(
+        n=("x", "size"), x=("x", "mean"), y=("y", "mean"), first=("date", "min"), last=("date", "max"))
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(x, 4), round(y, 4)]},
+                 "properties": {"n": int(n), "label": esc(key if level == "province" else f"{key} ({prov})"),
+                                "span": esc(f"{first or '?'} – {last or '?'}")}}
+                for (key, prov), n, x, y, first, last in zip(agg.index, agg["n"], agg["x"], agg["y"],
+                                                             agg["first"], agg["last"], strict=True)]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        marker=folium.CircleMarker(radius=5, fill=True, fill_opacity=0.7, weight=1, color=kind.colour,
+        marker=folium.CircleMarker(radius=6, fill=True, fill_opacity=0.6, weight=1, color=kind.colour,
                                    fill_color=kind.colour),
-        tooltip=folium.GeoJsonTooltip(["label", "n", "span"], aliases=["District", "Incidents", "Dates"]),
-        name=f"{kind.label} by district", control=False,
+        # circle area grows with the count, within bounds that keep small places visible
+        style_function=lambda f: {"radius": min(22.0, 3.0 + 1.2 * f["properties"]["n"] ** 0.5)},
+        tooltip=folium.GeoJsonTooltip(["label", "n", "span"], aliases=[level.capitalize(), "Incidents", "Dates"]),
+        name=f"{kind.label} by {level}", control=False,
     ).add_to(group)
 
 
@@ -246,42 +265,67 @@ def _add_areas(group, areas: gpd.GeoDataFrame, kind: IncidentType) -> None:
     for loc_id, part in areas.groupby("location_id", sort=True):
         geom = part.geometry.iloc[0]
         name = part["location_name"].iloc[0] or loc_id
-        simple = geom.simplify(0.01, preserve_topology=True)
         folium.GeoJson(
-            json.loads(gpd.GeoSeries([simple], crs=4326).to_json()),
+            _footprint_geojson(loc_id, geom),
             style_function=lambda _f, c=kind.colour: {"color": c, "weight": 2, "dashArray": "6 4",
                                                       "fillColor": c, "fillOpacity": 0.08},
             tooltip=esc(f"{kind.label}: somewhere in {name} ({len(part)})"),
             control=False,
         ).add_to(group)
-        rows = part.sort_values("date", na_position="last").to_dict("records")
-        body = "".join(popup_html(r) for r in rows[:AREA_POPUP_ROWS])
-        if len(rows) > AREA_POPUP_ROWS:
-            body += f"<div>… and {len(rows) - AREA_POPUP_ROWS} more</div>"
-        head = f"<div class='im-area-head'>Somewhere in {esc(name)} — {len(rows)} incident(s)</div>"
+        total = len(part)
+        first = np.argsort(part["date"].fillna("9999").to_numpy(dtype=str), kind="stable")[:AREA_POPUP_ROWS]
+        shown = pd.DataFrame(part.iloc[first].drop(columns="geometry")).to_dict("records")
+        body = "".join(popup_html(r) for r in shown)
+        if total > AREA_POPUP_ROWS:
+            body += f"<div>… and {total - AREA_POPUP_ROWS} more</div>"
+        head = f"<div class='im-area-head'>Somewhere in {esc(name)} — {total} incident(s)</div>"
         pt = geom.representative_point()
-        folium.Marker([pt.y, pt.x], icon=_area_icon(kind, len(rows)),
+        folium.Marker([pt.y, pt.x], icon=_area_icon(kind, total),
                       popup=folium.Popup(head + body, max_width=380),
-                      tooltip=esc(f"Somewhere in {name}: {len(rows)} {kind.label.lower()}")).add_to(group)
+                      tooltip=esc(f"Somewhere in {name}: {total} {kind.label.lower()}")).add_to(group)
+
+
+_FOOTPRINTS: dict[tuple, dict] = {}
+
+
+def _footprint_geojson(loc_id: str, geom) -> dict:
+    """A simplified footprint as GeoJSON, memoised: the same places recur on every rerun."""
+    key = (loc_id, geom.bounds, round(geom.area, 9))
+    if key not in _FOOTPRINTS:
+        if len(_FOOTPRINTS) > 5000:
+            _FOOTPRINTS.clear()
+        simple = geom.simplify(0.01, preserve_topology=True)
+        _FOOTPRINTS[key] = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(simple))}]}
+    return _FOOTPRINTS[key]
+
+
+def _geojson(frame: gpd.GeoDataFrame, columns: list[str]) -> dict:
+    """The frame as a GeoJSON dict, memoised on the frame: outlines are the same on every rerun."""
+    key = "_geojson_" + "_".join(columns)
+    if key not in frame.attrs:
+        frame.attrs[key] = json.loads(frame[columns + ["geometry"]].to_json())
+    return frame.attrs[key]
 
 
 def _offline_outlines(m: folium.Map, countries, departments) -> None:
     group = folium.FeatureGroup(name="Outlines (offline basemap)", show=True).add_to(m)
     if countries is not None:
-        folium.GeoJson(countries.to_json(), style_function=lambda _f: {
+        folium.GeoJson(_geojson(countries, ["name"]), style_function=lambda _f: {
             "color": "#9aa4ad", "weight": 1, "fillColor": "#eef1f3", "fillOpacity": 1},
             tooltip=folium.GeoJsonTooltip(["name"], labels=False), control=False).add_to(group)
     if departments is not None:
-        folium.GeoJson(departments[["name", "geometry"]].to_json(), style_function=lambda _f: {
+        folium.GeoJson(_geojson(departments, ["name"]), style_function=lambda _f: {
             "color": "#7b8794", "weight": 0.8, "fillColor": "#ffffff", "fillOpacity": 0.6},
             control=False).add_to(group)
 
 
 def _choropleth(m: folium.Map, frame, departments: gpd.GeoDataFrame, show: bool) -> None:
     counts = department_counts(frame)
-    shaded = departments[["name", "geometry"]].copy()
-    shaded["incidents"] = [int(counts.get(n, 0)) for n in shaded["name"]]
-    top = max(1, int(shaded["incidents"].max()))
+    shaded = json.loads(json.dumps(_geojson(departments, ["name"])))  # a copy: the counts change per filter
+    for feat in shaded["features"]:
+        feat["properties"]["incidents"] = int(counts.get(feat["properties"]["name"], 0))
+    top = max([1] + [f["properties"]["incidents"] for f in shaded["features"]])
     ramp = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
 
     def style(feature):
@@ -289,7 +333,7 @@ def _choropleth(m: folium.Map, frame, departments: gpd.GeoDataFrame, show: bool)
         colour = ramp[0] if n == 0 else ramp[min(len(ramp) - 1, 1 + int((len(ramp) - 2) * n / top))]
         return {"color": "#666", "weight": 0.6, "fillColor": colour, "fillOpacity": 0.75}
 
-    folium.GeoJson(shaded.to_json(), name="Incidents per department", show=show, style_function=style,
+    folium.GeoJson(shaded, name="Incidents per department", show=show, style_function=style,
                    tooltip=folium.GeoJsonTooltip(["name", "incidents"], aliases=["Department", "Incidents"]),
                    ).add_to(m)
 

@@ -49,7 +49,23 @@ def _regions() -> dict[str, gpd.GeoDataFrame]:
 @st.cache_resource(show_spinner="Loading incidents…", max_entries=2)
 def _incidents(path: str, mtime: float) -> gpd.GeoDataFrame:
     # mtime is part of the cache key: a rebuilt store is loaded again, an unchanged one never.
-    return store.load(path)
+    frame = store.load(path)
+    # the timeline's month, computed once rather than on every rerun
+    frame["_month"] = pd.to_datetime(frame["date"], errors="coerce").dt.to_period("M").dt.to_timestamp()
+    return frame
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _options(path: str, mtime: float) -> dict:
+    """Choices for the sidebar, computed once per store."""
+    frame = _incidents(path, mtime)
+    events = frame[~frame["background"]]
+    return {
+        "counts": events["type"].value_counts().to_dict(),
+        "regions": sorted(set(frame["departments"].explode().dropna()) | set(frame["zones"].explode().dropna())),
+        "actors": sorted(set(frame["actors"].explode().dropna())),
+        "dates": _date_bounds(frame),
+    }
 
 
 def _map(frame: gpd.GeoDataFrame, basemap: str, shade: bool):
@@ -76,7 +92,7 @@ def _ensure_store() -> Path:
     return path
 
 
-def _init_state(frame: gpd.GeoDataFrame) -> None:
+def _init_state(bounds: tuple[date, date]) -> None:
     """Set widget defaults once per session, from the URL when it carries a filter."""
     if st.session_state.get("_init"):
         return
@@ -90,7 +106,7 @@ def _init_state(frame: gpd.GeoDataFrame) -> None:
     st.session_state["f_basemap"] = qp.get("basemap", "offline") if qp.get("basemap") in mapview.TILES \
         else "offline"
     st.session_state["f_shade"] = qp.get("shade") == "1"
-    lo, hi = _date_bounds(frame)
+    lo, hi = bounds
     since, until = _parse_date(qp.get("since")) or lo, _parse_date(qp.get("until")) or hi
     st.session_state["f_dates"] = (max(lo, min(since, hi)), max(lo, min(until, hi)))
     # drop values the data does not have (an old bookmark), rather than failing
@@ -139,11 +155,10 @@ def _sync_url(flt: query.Filter, lo: date, hi: date) -> None:
         st.query_params.from_dict(params)
 
 
-def _sidebar(frame: gpd.GeoDataFrame) -> query.Filter:
+def _sidebar(options: dict) -> query.Filter:
     types = incident_types()
-    events = frame[~frame["background"]]
-    counts = events["type"].value_counts()
-    lo, hi = _date_bounds(frame)
+    counts = options["counts"]
+    lo, hi = options["dates"]
     sb = st.sidebar
     sb.header("Filters")
     dates = sb.date_input("Date range", min_value=lo, max_value=hi, key="f_dates",
@@ -151,10 +166,8 @@ def _sidebar(frame: gpd.GeoDataFrame) -> query.Filter:
     sb.multiselect("Incident types", list(types), key="f_types",
                    format_func=lambda k: f"{types[k].label} ({int(counts.get(k, 0))})",
                    placeholder="All types")
-    regions = sorted(set(frame["departments"].explode().dropna()) | set(frame["zones"].explode().dropna()))
-    sb.multiselect("Departments and zones", regions, key="f_regions", placeholder="All of Peru")
-    actors = sorted(set(frame["actors"].explode().dropna()))
-    sb.multiselect("Actors", actors, key="f_actors", placeholder="Any actor")
+    sb.multiselect("Departments and zones", options["regions"], key="f_regions", placeholder="All of Peru")
+    sb.multiselect("Actors", options["actors"], key="f_actors", placeholder="Any actor")
     sb.multiselect("Location precision", PRECISIONS, key="f_prec", placeholder="Any precision")
     sb.text_input("Search the evidence", key="f_text", placeholder="e.g. helicopters, Callao")
     sb.checkbox("Include background statistics", key="f_background",
@@ -198,9 +211,9 @@ def _timeline(frame: pd.DataFrame) -> None:
     if dated.empty:
         st.info("No dated incidents in this selection.")
         return
-    data = pd.DataFrame({"month": pd.to_datetime(dated["date"]).dt.to_period("M").dt.to_timestamp(),
-                         "type": [types[t].label if t in types else t for t in dated["type"]]})
-    data = data.groupby(["month", "type"]).size().reset_index(name="incidents")
+    data = dated.groupby(["_month", "type"]).size().reset_index(name="incidents")
+    data = data.rename(columns={"_month": "month"})
+    data["type"] = [types[t].label if t in types else t for t in data["type"]]
     scale = alt.Scale(domain=[t.label for t in types.values()], range=[t.colour for t in types.values()])
     chart = alt.Chart(data).mark_bar().encode(
         x=alt.X("yearmonth(month):T", title="Month"), y=alt.Y("incidents:Q", title="Incidents", stack=True),
@@ -219,11 +232,15 @@ def _by_department(frame: pd.DataFrame) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
+TABLE_ROWS = 2000
 TABLE_COLUMNS = ["date", "type", "place", "departments", "zones", "killed", "wounded", "quantity_kg", "count",
                  "actors", "reported_by", "geo_precision", "title"]
 
 
 def _table(frame: pd.DataFrame, path: str) -> None:
+    if len(frame) > TABLE_ROWS:
+        st.caption(f"The {TABLE_ROWS:,} most recent of {len(frame):,} incidents; the exports hold them all.")
+        frame = frame.sort_values("date", ascending=False, na_position="last").head(TABLE_ROWS)
     view = frame[TABLE_COLUMNS + ["id"]].copy()
     for col in ("departments", "zones", "actors"):
         view[col] = view[col].map(lambda v: ", ".join(v or []))
@@ -253,13 +270,17 @@ def article_html(record: dict, start: int, end: int) -> str:
             f"<h4 style='margin:0'>{title}</h4><div style='color:#666'>{meta}{link}</div><p>{body}</p></div>")
 
 
-def _exports(frame: gpd.GeoDataFrame, fmap) -> None:
+def _exports(frame: gpd.GeoDataFrame, basemap: str, shade: bool) -> None:
+    # Files are made when a button is pressed (deferred data), not on every rerun: a filter change on a large
+    # store must not serialise every export.
+    st.caption(f"The {len(frame)} incidents of the current filter, with the properties of the CLI export.")
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("GeoJSON", export.geojson_bytes(frame), "incidents.geojson", "application/geo+json")
-    c2.download_button("GeoJSON per type (zip)", export.geojson_zip_bytes(frame), "incidents-by-type.zip",
+    c1.download_button("GeoJSON", lambda: export.geojson_bytes(frame), "incidents.geojson", "application/geo+json")
+    c2.download_button("GeoJSON per type (zip)", lambda: export.geojson_zip_bytes(frame), "incidents-by-type.zip",
                        "application/zip")
-    c3.download_button("CSV", export.csv_bytes(frame), "incidents.csv", "text/csv")
-    c4.download_button("Map (standalone HTML)", standalone_map_html(fmap), "incident-map.html", "text/html")
+    c3.download_button("CSV", lambda: export.csv_bytes(frame), "incidents.csv", "text/csv")
+    c4.download_button("Map (standalone HTML)", lambda: standalone_map_html(_map(frame, basemap, shade)),
+                       "incident-map.html", "text/html")
 
 
 def standalone_map_html(fmap) -> bytes:
@@ -274,14 +295,17 @@ def main() -> None:
     path = _ensure_store()
     mtime = path.stat().st_mtime
     frame = _incidents(str(path), mtime)
-    _init_state(frame)
-    flt = _sidebar(frame)
+    options = _options(str(path), mtime)
+    _init_state(options["dates"])
+    flt = _sidebar(options)
     chosen = query.apply(frame, flt)
     st.title("Organised crime and insurgency in Peru: incidents from the news")
     st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: {path.name}")
     _figures(chosen)
     fmap = _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
-    st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key="incident_map")
+    # returned_objects=[]: panning and clicking the map never rerun the script; render=False: st_folium renders
+    # the map once itself instead of twice
+    st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key="incident_map", render=False)
     unlocated = int(chosen.geometry.isna().sum())
     if unlocated:
         st.caption(f"{unlocated} incident(s) have no known place and are listed below but not drawn.")
@@ -293,5 +317,5 @@ def main() -> None:
     with tab_table:
         _table(chosen, str(path))
     with tab_export:
-        # A fresh map for the file: st_folium has already rendered ``fmap`` once.
-        _exports(chosen, _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"]))
+        # The file gets a map of its own: st_folium has already rendered ``fmap``.
+        _exports(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])

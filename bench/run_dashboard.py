@@ -1,0 +1,202 @@
+"""Dashboard benchmark (issue 3). Run: ``python bench/run_dashboard.py [--n 100000]``.
+
+Builds a synthetic store of N incidents (90% points in random districts, 10% located only to a zone or a
+department), starts ``streamlit run`` on a local port, and in headless Chromium (Debian's) measures the time from a
+filter change (choosing one incident type, then clearing it) to the map drawn again, as the median of several
+changes. In the same run it measures the baseline: a plain folium map with one marker per incident (Leaflet inlined
+so it works offline), loaded in the same browser. Reports both times and both page sizes.
+
+Target: under 2 s from filter change to map drawn, with the page responsive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard import assets, store  # noqa: E402
+from dashboard.corpus import Article  # noqa: E402
+from dashboard.gazetteer import default_gazetteer  # noqa: E402
+from dashboard.regions import join_points  # noqa: E402
+
+TYPES = ["ambush", "seizure", "lab_dismantling", "airstrip_destruction"]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def synthetic_frame(n: int, seed: int = 3) -> gpd.GeoDataFrame:
+    """N incidents: points jittered around district centres, and a tenth located only to zones/departments."""
+    g = default_gazetteer()
+    rng = np.random.default_rng(seed)
+    districts = g.district_frame()
+    reps = districts.geometry.representative_point()
+    n_area = n // 10
+    n_pt = n - n_area
+    pick = rng.integers(0, len(districts), n_pt)
+    xs = reps.x.to_numpy()[pick] + rng.normal(0, 0.01, n_pt)
+    ys = reps.y.to_numpy()[pick] + rng.normal(0, 0.01, n_pt)
+    days = rng.integers(0, 3650, n)
+    dates = [(date(2014, 1, 1) + timedelta(days=int(d))).isoformat() for d in days]
+    base = pd.DataFrame({
+        "id": [f"syn{i:07d}" for i in range(n)], "type": rng.choice(TYPES, n), "article": "synthetic.txt",
+        "date": dates, "date_end": dates, "date_precision": "day", "place": None, "killed": None,
+        "wounded": None, "quantity_kg": None, "substance": None, "count": None, "actors": [[] for _ in range(n)],
+        "reported_by": None, "evidence": "Synthetic incident for the benchmark.", "evidence_start": 0,
+        "evidence_end": 10, "background": False, "unlocated_reason": None,
+    })
+    points = gpd.GeoDataFrame(base.iloc[:n_pt].copy(), geometry=gpd.points_from_xy(xs, ys), crs=4326)
+    points = join_points(points, g)
+    points["location_id"] = "dist:" + points["district"].fillna("x")
+    points["geo_precision"] = "point"
+    points["location_name"] = points["district"]
+    areas = base.iloc[n_pt:].copy()
+    choices = ["zone:vraem", "zone:tri_border", "zone:alto_huallaga", "dep:25", "dep:12", "dep:16"]
+    ids = rng.choice(choices, n_area)
+    areas["location_id"] = ids
+    areas["geo_precision"] = "region"
+    areas["location_name"] = [g.get(i).name for i in ids]
+    areas["departments"] = [[g.get(i).name] if i.startswith("dep") else ["Ayacucho"] for i in ids]
+    areas["zones"] = [[g.get(i).name] if i.startswith("zone") else [] for i in ids]
+    areas["province"] = None
+    areas["district"] = None
+    areas = gpd.GeoDataFrame(areas, geometry=[g.get(i).footprint for i in ids], crs=4326)
+    return pd.concat([points, areas], ignore_index=True)
+
+
+def write_store(path: Path, frame: gpd.GeoDataFrame) -> None:
+    art = Article(name="synthetic.txt", text="Synthetic incident for the benchmark.", title="Synthetic",
+                  published=date(2024, 1, 1), content_hash="0" * 64)
+    store.write(path, [art], frame)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_dashboard(db: Path, page, changes: int) -> dict:
+    port = _free_port()
+    env = {**os.environ, "INCIDENT_MAP_STORE": str(db)}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+                             "--server.headless", "true", "--server.port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        t = time.perf_counter()
+        page.goto(url)
+        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']").first
+        frame.locator(".im-legend").wait_for(timeout=180000)
+        first_load = time.perf_counter() - t
+        times = []
+        for i in range(changes):
+            before = frame.locator(".im-legend").inner_text()
+            t = time.perf_counter()
+            types = page.locator("[data-testid='stMultiSelect']").filter(has_text="Incident types")
+            if i % 2 == 0:
+                types.locator("input").click()
+                page.get_by_role("option").filter(has_text="Drug seizure").first.click()
+            else:
+                types.get_by_role("button", name="Clear all").click()
+            # Drawn: a map iframe whose legend shows the new counts and whose layers are on screen.
+            page.wait_for_function(
+                """([before]) => [...document.querySelectorAll("iframe[title='streamlit_folium.st_folium']")]
+                     .some(f => { const d = f.contentDocument; const l = d && d.querySelector('.im-legend');
+                       return l && l.innerText !== before && f.getBoundingClientRect().width > 0 &&
+                         d.querySelector('.leaflet-marker-icon, .leaflet-overlay-pane canvas'); })""",
+                arg=[before], timeout=120000, polling=50)
+            times.append(time.perf_counter() - t)
+            print(f"change {i}: {times[-1]:.2f}s", file=sys.stderr)
+            page.mouse.click(1300, 150)  # close the dropdown
+            page.wait_for_timeout(500)  # let the old iframe go before the next change
+        page.screenshot(path=str(db.parent / "dashboard-100k.png"))
+        html_size = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+            "iframe[title='streamlit_folium.st_folium']")].map(
+              f => f.contentDocument.documentElement.outerHTML.length))""")
+    except Exception:
+        page.screenshot(path="/tmp/bench-fail.png")
+        raise
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return {"first_load_s": round(first_load, 2), "filter_to_map_s_median": round(statistics.median(times), 2),
+            "filter_to_map_s_all": [round(x, 2) for x in times], "map_document_chars": html_size}
+
+
+def bench_plain_folium(frame: gpd.GeoDataFrame, page, out: Path) -> dict:
+    m = folium.Map(location=[-9.2, -75.0], zoom_start=5, tiles=None)
+    local = assets.urls()
+    m.default_js = [("leaflet", local["leaflet.js"]), ("jquery", local["jquery.min.js"])]
+    m.default_css = [("leaflet_css", local["leaflet.css"])]
+    pts = frame.geometry.representative_point()
+    for y, x in zip(pts.y, pts.x, strict=True):
+        folium.Marker([y, x]).add_to(m)
+    t = time.perf_counter()
+    html = assets.inline(m.get_root().render())
+    render_s = time.perf_counter() - t
+    out.write_text(html, encoding="utf-8")
+    t = time.perf_counter()
+    page.goto(out.as_uri(), timeout=600000)
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-marker-icon').length > 0", timeout=600000)
+    load_s = time.perf_counter() - t
+    return {"python_render_s": round(render_s, 2), "browser_load_s": round(load_s, 2),
+            "page_bytes": len(html.encode())}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--n", type=int, default=100_000)
+    p.add_argument("--changes", type=int, default=6)
+    args = p.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t = time.perf_counter()
+        frame = synthetic_frame(args.n)
+        write_store(tmp / "bench.sqlite", frame)
+        build_s = time.perf_counter() - t
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            ours = bench_dashboard(tmp / "bench.sqlite", page, args.changes)
+            page2 = browser.new_page(viewport={"width": 1400, "height": 1000})
+            plain = bench_plain_folium(frame, page2, tmp / "plain.html")
+            browser.close()
+        shot = tmp / "dashboard-100k.png"
+        if shot.exists():
+            (ROOT / "bench" / "out").mkdir(exist_ok=True)
+            (ROOT / "bench" / "out" / "dashboard-100k.png").write_bytes(shot.read_bytes())
+    print(json.dumps({"incidents": args.n, "store_build_s": round(build_s, 1), "dashboard": ours,
+                      "plain_folium_baseline": plain, "target_s": 2.0}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
