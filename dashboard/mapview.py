@@ -173,6 +173,8 @@ def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None =
         name, _ = TILES[basemap]
         folium.TileLayer(name, name=basemap, control=False).add_to(m)
     _offline_outlines(m, countries, departments)
+    if departments is not None:  # under the incident layers, so footprints stay visible on the shading
+        _choropleth(m, frame, departments, show=choropleth)
     types = incident_types()
     located = frame[frame.geometry.notna()] if len(frame) else frame
     is_point = (located.geometry.geom_type == "Point").to_numpy() if len(located) else None
@@ -189,8 +191,6 @@ def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None =
         else:
             _add_points(group, points, kind, asset_base)
         _add_areas(group, located[mask & ~is_point], kind)
-    if departments is not None:
-        _choropleth(m, frame, departments, show=choropleth)
     if zones is not None:
         _zones(m, zones)
     _legend(types, {k: int((frame["type"] == k).sum()) for k in types} if len(frame) else {}).add_to(m)

@@ -242,6 +242,7 @@ def _table(frame: pd.DataFrame, path: str) -> None:
         st.caption(f"The {TABLE_ROWS:,} most recent of {len(frame):,} incidents; the exports hold them all.")
         frame = frame.sort_values("date", ascending=False, na_position="last").head(TABLE_ROWS)
     view = frame[TABLE_COLUMNS + ["id"]].copy()
+    view["date"] = [mapview.date_text(r) for r in frame[["date", "date_end", "date_precision"]].to_dict("records")]
     for col in ("departments", "zones", "actors"):
         view[col] = view[col].map(lambda v: ", ".join(v or []))
     event = st.dataframe(view.drop(columns=["id"]), hide_index=True, width="stretch", key="incident_table",
