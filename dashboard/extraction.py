@@ -83,6 +83,9 @@ _KILLED = [
                r"assassination of|murder of|killing of|deaths of)\s+(?:the\s+)?(?P<n>a|an|" + _NUM
                + r")\s+(?:[\w'’-]+\s+){0,3}?" + _PEOPLE + r"\b", re.IGNORECASE),
 ]
+# "A police officer died", "one soldier was killed": a single casualty named by an article rather than a number.
+_KILLED.append(re.compile(r"\b(?P<n>a|an|one)\s+(?:[\w-]+\s+){0,2}?" + _PEOPLE + r"\s+(?:was\s+)?"
+                          r"(?:killed|died|murdered|slain|shot dead|assassinated)\b", re.IGNORECASE))
 _WOUNDED = [
     re.compile(r"\b(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?(?:were\s+|was\s+|have been\s+|had been\s+)?"
                r"(?:wounded|injured|hurt)\b", re.IGNORECASE),
@@ -100,6 +103,7 @@ _RELATIONAL = re.compile(r"\b(?:north|south|east|west|northeast|northwest|southe
                          re.IGNORECASE)
 _UNKNOWN_PLACE = re.compile(r"\b(?:in|near|at)\s+(?:the\s+)?(?:town|village|district|province|region|city)?"
                             r"\s*(?:of\s+)?(?P<p>[A-Z][a-zá-úñ]+(?:\s+(?:de|del|la)?\s*[A-Z][a-zá-úñ]+){0,3})")
+_WIRE_DATELINE = re.compile(r"^[A-ZÁÉÍÓÚÑ][\w ,.]{0,40}?\((AP|AFP|Reuters|EFE|Andina|ANSA|dpa|Xinhua)\)\s*[—–-]")
 _IN_OUTLET = re.compile(r"\b(?:reported|according to|reports|told)\s+(?:[A-Z][\w'’.-]*\s+){0,4}$")
 # Cheap pre-checks before the costly number patterns.
 _CASUALTY_WORDS = re.compile(r"kill|dead|die|murder|slain|assassin|wound|injur|hurt|lost their lives", re.IGNORECASE)
@@ -368,6 +372,9 @@ class Extractor:
                 and not _RELATIONAL.search(sent.text[max(0, s - sent.start - 40):s - sent.start])]
 
     def _outlet(self, text: str) -> str | None:
+        wire = _WIRE_DATELINE.search(text)  # "LIMA, Peru (AP) — ..."
+        if wire:
+            return wire.group(1)
         m = _OUTLET_AFTER.search(text)
         if m:
             name = m["o"].rstrip(".,")

@@ -170,3 +170,22 @@ def test_sentence_split_respects_abbreviations():
     assert [s.text for s in sents] == ["Gen. Vicente Romero spoke.", "The U.S. embassy said so.", "Next one!",
                                        "New paragraph."]
     assert [s.paragraph for s in sents] == [0, 0, 0, 1]
+
+
+def test_single_casualty_in_words_and_wire_dateline(extractor):
+    inc = extractor.extract(article(
+        "LIMA, Peru (AP) — A police officer died and two others were injured after gunmen opened fire on their "
+        "patrol in Pasco on Monday.\n", published=date(2019, 8, 6)))
+    (amb,) = inc
+    assert (amb.type, amb.killed, amb.wounded, amb.date) == ("ambush", 1, 2, "2019-08-05")
+    assert amb.reported_by == "AP"
+
+
+def test_laboratories_and_range_with_province_context(extractor, gazetteer):
+    inc = extractor.extract(article(
+        "Anti-narcotics police destroyed 12 clandestine laboratories in the district of Pichari, in Cusco's La "
+        "Convención province, between March 3 and March 10, according to Andina.\n", published=date(2022, 3, 15)))
+    (lab,) = inc
+    assert (lab.type, lab.count, lab.date, lab.date_end, lab.reported_by) == (
+        "lab_dismantling", 12, "2022-03-03", "2022-03-10", "Andina")
+    assert lab.place_ids == ["dist:080910"]
