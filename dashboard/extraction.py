@@ -17,7 +17,7 @@ from datetime import date
 
 from dashboard import temporal
 from dashboard.corpus import Article
-from dashboard.gazetteer import Gazetteer, Mention, Place, default_gazetteer
+from dashboard.gazetteer import Gazetteer, Mention, Place, default_gazetteer, rank_candidates
 from dashboard.taxonomy import Lexicon, load_lexicon
 
 # ----------------------------------------------------------------------------- numbers
@@ -202,9 +202,6 @@ class Extractor:
     def extract(self, article: Article) -> list[Incident]:
         """Incidents reported by ``article``: events first in text order, then background statistics."""
         sentences = split_sentences(article.text)
-        mentions = self.gazetteer.find_mentions(article.text)
-        resolved = self.gazetteer.resolve(mentions)
-        place_at = {(m.start, m.end): p for m, p in zip([m for m in mentions if m.candidates], resolved, strict=True)}
         # Substring checks find the sentences that hold any type's keywords (most hold none) far faster than
         # running every trigger pattern on every sentence.
         starts = [s.start for s in sentences]
@@ -216,11 +213,33 @@ class Extractor:
         for key in self._no_keywords:
             for i in range(len(sentences)):
                 maybe.setdefault(i, set()).add(key)
+        if not maybe:
+            return []
+        place_at = self._place_index(article.text, sentences, maybe)
         dates = self._dates(article, sentences, set(maybe))
         candidates: list[_Candidate] = []
         for i, kinds in maybe.items():
             candidates += self._candidates(sentences, i, place_at, dates, kinds)
         return self._merge(article, candidates)
+
+    def _place_index(self, text: str, sentences: list[Sentence], maybe: dict[int, set[str]]) -> dict:
+        """Resolved places by character span: read in the candidate sentences and their neighbours.
+
+        The rest of the article is read only when a name there is ambiguous (ten districts called Santa Rosa):
+        then every place the article names is context for choosing among them.
+        """
+        near = sorted({j for i in maybe for j in (i - 1, i, i + 1) if 0 <= j < len(sentences)})
+        mentions = []
+        for j in near:
+            sent = sentences[j]
+            for m in self.gazetteer.find_mentions(text[sent.start:sent.end]):
+                mentions.append(replace(m, start=m.start + sent.start, end=m.end + sent.start))
+        if any(_ambiguous(m) for m in mentions):
+            context = self.gazetteer.resolve(self.gazetteer.find_mentions(text))
+            ranked = [rank_candidates(list(m.candidates), m.hint, context)[0] for m in mentions if m.candidates]
+        else:
+            ranked = self.gazetteer.resolve(mentions)
+        return {(m.start, m.end): p for m, p in zip([m for m in mentions if m.candidates], ranked, strict=True)}
 
     # ------------------------------------------------------------------ dates
     def _dates(self, article: Article, sentences: list[Sentence], wanted: set[int]) -> dict[int, list]:
@@ -494,6 +513,14 @@ def split_sentences(text: str) -> list[Sentence]:
             lead = len(piece) - len(piece.lstrip())
             out.append(Sentence(start + last + lead, start + last + lead + len(piece.strip()), piece.strip(), p_index))
     return out
+
+
+def _ambiguous(mention: Mention) -> bool:
+    """Several features of the kind this mention would resolve to, in different places (context decides)."""
+    if not mention.candidates:
+        return False
+    top = rank_candidates(list(mention.candidates), mention.hint, ())[0]
+    return len({c.id for c in mention.candidates if c.kind == top.kind and c.is_peru}) > 1
 
 
 def _first_number(patterns: list[re.Pattern], text: str) -> int | None:

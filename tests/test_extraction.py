@@ -189,3 +189,12 @@ def test_laboratories_and_range_with_province_context(extractor, gazetteer):
     assert (lab.type, lab.count, lab.date, lab.date_end, lab.reported_by) == (
         "lab_dismantling", 12, "2022-03-03", "2022-03-10", "Andina")
     assert lab.place_ids == ["dist:080910"]
+
+
+def test_ambiguous_place_takes_context_from_the_whole_article(extractor):
+    # Ten districts are called Santa Rosa; the article's last paragraph places the story in the VRAEM.
+    inc = extractor.extract(article(
+        "Police seized 100 kilos of cocaine in Santa Rosa on March 3.\n\nOfficials gave no further details.\n\n"
+        "Analysts said it was unclear who owned the drugs.\n\nThe VRAEM remains the country's main coca hub.\n"))
+    (seizure,) = inc
+    assert seizure.place_ids == ["dist:050507"]  # Santa Rosa, La Mar province, Ayacucho
