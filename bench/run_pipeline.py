@@ -88,8 +88,8 @@ def bench_build_memory(n: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         write_corpus(corpus, n)
-        code = ("import resource, sys, time; from dashboard import store; t = time.perf_counter(); "
-                f"r = store.build([{str(corpus)!r}], path={str(Path(tmp) / 's.sqlite')!r}); "
+        code = ("import resource, sys, time; from dashboard import pipeline; t = time.perf_counter(); "
+                f"r = pipeline.build([{str(corpus)!r}], path={str(Path(tmp) / 's.sqlite')!r}); "
                 "print(r.articles, r.incidents, time.perf_counter() - t, "
                 "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

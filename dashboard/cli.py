@@ -9,12 +9,10 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from dashboard import export, query, store
+from dashboard import export, pipeline, query, store
 from dashboard.corpus import read_corpus
 from dashboard.errors import IncidentMapError
-from dashboard.extraction import Extractor
 from dashboard.gazetteer import default_gazetteer
-from dashboard.regions import locate
 from dashboard.taxonomy import incident_types
 
 
@@ -36,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="build the store from seeds/ (or the given files and folders)")
     b.add_argument("paths", nargs="*", help="article files or folders (default: seeds/)")
+
+    i = sub.add_parser("ingest", help="add articles to the store (unchanged ones are skipped)")
+    i.add_argument("paths", nargs="+", help="article files or folders (.txt, .md, .html)")
 
     e = sub.add_parser("export", help="export incidents from the store")
     e.add_argument("--type", action="append", default=[], choices=sorted(incident_types()), dest="types")
@@ -69,10 +70,7 @@ def _extract(args) -> int:
     if not articles:
         print("incident-map: error: no article could be processed", file=sys.stderr)
         return 1
-    gazetteer = default_gazetteer()
-    extractor = Extractor(gazetteer)
-    incidents = [inc for art in articles for inc in extractor.extract(art)]
-    frame = locate(incidents, gazetteer)
+    frame = pipeline.extract_located(articles)
     meta = {a.name: a for a in articles}
     frame["title"] = [meta[n].title for n in frame["article"]]
     frame["published"] = [meta[n].published.isoformat() if meta[n].published else None for n in frame["article"]]
@@ -89,10 +87,20 @@ def _extract(args) -> int:
 
 
 def _build(args) -> int:
-    report = store.build(args.paths or [store.SEEDS], path=args.store)
+    report = pipeline.build(args.paths or [store.SEEDS], path=args.store)
     for err in report.errors:
         print(f"incident-map: skipped {err.reason}", file=sys.stderr)
     print(f"built {report.path}: {report.articles} articles, {report.incidents} incidents")
+    return 0
+
+
+def _ingest(args) -> int:
+    report = pipeline.ingest_paths(args.paths, path=args.store)
+    for err in report.errors:
+        print(f"incident-map: skipped {err.reason}", file=sys.stderr)
+    print(f"{len(report.added)} added, {len(report.updated)} changed and re-extracted, "
+          f"{len(report.unchanged)} unchanged; store {report.path}: {report.articles} articles, "
+          f"{report.incidents} incidents")
     return 0
 
 
@@ -118,4 +126,4 @@ def _geocode(args) -> int:
     return 0
 
 
-_COMMANDS = {"extract": _extract, "build": _build, "export": _export, "geocode": _geocode}
+_COMMANDS = {"extract": _extract, "build": _build, "ingest": _ingest, "export": _export, "geocode": _geocode}

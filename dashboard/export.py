@@ -49,7 +49,7 @@ def to_feature_collection(frame: gpd.GeoDataFrame) -> dict:
     features = []
     for rec, geom in zip(frame[cols].to_dict("records"), frame.geometry, strict=True):
         props = {c: _clean(rec[c]) for c in cols}
-        for c in ("killed", "wounded", "count", "evidence_start", "evidence_end"):
+        for c in ("killed", "wounded", "count", "evidence_start", "evidence_end", "source_count"):
             if props.get(c) is not None:
                 props[c] = int(props[c])
         geometry = None
@@ -83,9 +83,7 @@ def csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
     """CSV: the properties, lists joined with ``"; "``, plus ``lon``/``lat`` (a representative point) and WKT."""
     cols = _properties(frame)
     out = pd.DataFrame(frame[cols]).copy()
-    for col in LIST_COLUMNS:
-        if col in out:
-            out[col] = out[col].map(lambda v: "; ".join(v or []))
+    _flatten(out)
     points = [g.representative_point() if g is not None and not g.is_empty else None for g in frame.geometry]
     out["lon"] = [round(p.x, COORD_DECIMALS) if p is not None else None for p in points]
     out["lat"] = [round(p.y, COORD_DECIMALS) if p is not None else None for p in points]
@@ -97,10 +95,17 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
     """A GeoPackage layer ``incidents``; lists become ``"; "``-joined text (GeoPackage has no list type)."""
     cols = _properties(frame)
     out = gpd.GeoDataFrame(frame[cols].copy(), geometry=frame.geometry.values, crs=4326)
+    _flatten(out)
+    out.to_file(path, layer="incidents", driver="GPKG", geometry_type="Unknown")
+
+
+def _flatten(out: pd.DataFrame) -> None:
+    """Lists of names become ``"; "``-joined text and the sources JSON text: CSV and GeoPackage are flat."""
     for col in LIST_COLUMNS:
         if col in out:
             out[col] = out[col].map(lambda v: "; ".join(v or []))
-    out.to_file(path, layer="incidents", driver="GPKG", geometry_type="Unknown")
+    if "sources" in out:
+        out["sources"] = out["sources"].map(lambda v: json.dumps(v or [], ensure_ascii=False))
 
 
 FORMATS: dict[str, Callable[[gpd.GeoDataFrame], bytes]] = {

@@ -151,6 +151,7 @@ class Incident:
     unlocated_reason: str | None = None
     named_zone_ids: list[str] = field(default_factory=list)
     mentions: list[tuple[int, int]] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
 
 
 @dataclass

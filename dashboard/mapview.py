@@ -128,7 +128,13 @@ def popup_html(row: Mapping, types: Mapping[str, IncidentType] | None = None) ->
     if row.get("reported_by"):
         lines.append(f"<div>Reported by {esc(row['reported_by'])}</div>")
     lines.append(f"<blockquote>“{esc(row.get('evidence'))}”</blockquote>")
-    lines.append(f"<div class='im-src'>Source: {source}{' (' + outlet + ')' if outlet else ''}</div></div>")
+    lines.append(f"<div class='im-src'>Source: {source}{' (' + outlet + ')' if outlet else ''}</div>")
+    others = [s for s in (row.get("sources") or []) if s.get("article") != row.get("article")]
+    if others:
+        items = "".join(f"<li>{esc(s.get('title') or s.get('article'))}"
+                        f"{' (' + esc(s['published']) + ')' if s.get('published') else ''}</li>" for s in others)
+        lines.append(f"<div class='im-src'>Also reported by {len(others)} other article(s):<ul>{items}</ul></div>")
+    lines.append("</div>")
     return "".join(lines)
 
 

@@ -11,9 +11,8 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,13 +20,10 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
-from dashboard.corpus import Article, ReadError, read_corpus
+from dashboard.corpus import Article
 from dashboard.errors import StoreError
-from dashboard.extraction import Extractor
-from dashboard.gazetteer import Gazetteer, default_gazetteer
-from dashboard.regions import locate
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = ROOT / "data" / "store" / "incidents.sqlite"
 SEEDS = ROOT / "seeds"
@@ -38,7 +34,7 @@ PROPERTIES = ["id", "type", "date", "date_end", "date_precision", "place", "loca
               "count", "actors", "reported_by", "article", "title", "published", "evidence", "background"]
 #: Extra properties, after the stable ones.
 EXTRA_PROPERTIES = ["location_name", "unlocated_reason", "outlet", "url", "published_inferred", "evidence_start",
-                    "evidence_end"]
+                    "evidence_end", "source_count", "sources"]
 LIST_COLUMNS = ("departments", "zones", "actors")
 
 _SCHEMA = """
@@ -53,48 +49,15 @@ CREATE TABLE incidents (
     geo_precision TEXT, departments TEXT, province TEXT, district TEXT, zones TEXT, killed INTEGER,
     wounded INTEGER, quantity_kg REAL, substance TEXT, count INTEGER, actors TEXT, reported_by TEXT,
     evidence TEXT, evidence_start INTEGER, evidence_end INTEGER, background INTEGER NOT NULL,
-    unlocated_reason TEXT, lon REAL, lat REAL);
+    unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT);
 CREATE INDEX incidents_type ON incidents(type);
 CREATE INDEX incidents_date ON incidents(date);
 """
 
 
-@dataclass(frozen=True)
-class BuildReport:
-    """What a build did: articles read, incidents stored, files that could not be read."""
-
-    path: Path
-    articles: int
-    incidents: int
-    errors: list[ReadError]
-
-
 def store_path(path: str | Path | None = None) -> Path:
     """The store file: ``path``, else ``$INCIDENT_MAP_STORE``, else ``data/store/incidents.sqlite``."""
     return Path(path or os.environ.get("INCIDENT_MAP_STORE") or DEFAULT_STORE)
-
-
-def build(paths: Sequence[str | Path] = (SEEDS,), path: str | Path | None = None,
-          gazetteer: Gazetteer | None = None, progress=None) -> BuildReport:
-    """Build the store from article files and folders (``seeds/`` by default), replacing it atomically.
-
-    ``progress``, if given, is called as ``progress(done, total, name)`` after each article.
-    """
-    gazetteer = gazetteer or default_gazetteer()
-    articles, errors = read_corpus(paths)
-    if not articles:
-        raise StoreError("no article could be read: " + "; ".join(e.reason for e in errors) if errors
-                         else "no article files found in " + ", ".join(map(str, paths)))
-    extractor = Extractor(gazetteer)
-    incidents = []
-    for i, art in enumerate(articles, 1):
-        incidents += extractor.extract(art)
-        if progress:
-            progress(i, len(articles), art.name)
-    frame = locate(incidents, gazetteer)
-    target = store_path(path)
-    write(target, articles, frame)
-    return BuildReport(target, len(articles), len(frame), errors)
 
 
 def write(target: Path, articles: Iterable[Article], frame: gpd.GeoDataFrame) -> None:
@@ -144,9 +107,18 @@ def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
             _int(rec["killed"]), _int(rec["wounded"]), _none(rec["quantity_kg"]), _none(rec["substance"]),
             _int(rec["count"]), json.dumps(rec["actors"] or [], ensure_ascii=False), _none(rec["reported_by"]),
             rec["evidence"], int(rec["evidence_start"]), int(rec["evidence_end"]), int(bool(rec["background"])),
-            _none(rec["unlocated_reason"]), lon, lat))
+            _none(rec["unlocated_reason"]), lon, lat,
+            json.dumps(_sources(rec), ensure_ascii=False)))
     con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
-    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 27)})", rows)
+    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 28)})", rows)
+
+
+def _sources(rec: dict) -> list[dict]:
+    sources = rec.get("sources")
+    if isinstance(sources, list) and sources:
+        return sources
+    return [{"article": rec["article"], "reported_by": _none(rec.get("reported_by")), "evidence": rec["evidence"],
+             "evidence_start": int(rec["evidence_start"]), "evidence_end": int(rec["evidence_end"])}]
 
 
 def _none(value):
@@ -196,8 +168,9 @@ def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
 
 def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
     """Turn store rows into a GeoDataFrame: parse lists, share each footprint geometry among its incidents."""
-    for col in LIST_COLUMNS:
+    for col in (*LIST_COLUMNS, "sources"):
         inc[col] = [json.loads(v) if isinstance(v, str) else [] for v in inc[col]]
+    inc["source_count"] = [max(1, len(s)) for s in inc["sources"]]
     inc["background"] = inc["background"].astype(bool)
     for col in ("killed", "wounded", "count"):
         inc[col] = inc[col].astype("Int64")
@@ -220,6 +193,19 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(inc, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
 
 
+def load_articles(path: str | Path | None = None) -> list[Article]:
+    """The stored articles, as :class:`Article` objects (their cleaned text, metadata and content hash)."""
+    con = connect(path)
+    try:
+        rows = con.execute("SELECT name, title, published, published_inferred, published_note, byline, outlet, "
+                           "url, content_hash, text FROM articles ORDER BY name").fetchall()
+    finally:
+        con.close()
+    return [Article(name=r[0], title=r[1], published=date.fromisoformat(r[2]) if r[2] else None,
+                    published_inferred=bool(r[3]), published_note=r[4], byline=r[5], outlet=r[6], url=r[7],
+                    content_hash=r[8], text=r[9]) for r in rows]
+
+
 def article_text(name: str, path: str | Path | None = None) -> dict | None:
     """An article's stored record (title, published, outlet, url, text), or None."""
     con = connect(path)
@@ -229,11 +215,3 @@ def article_text(name: str, path: str | Path | None = None) -> dict | None:
     finally:
         con.close()
     return dict(row) if row else None
-
-
-def ensure(path: str | Path | None = None, progress=None) -> Path:
-    """The store path, building it from ``seeds/`` first if it does not exist yet."""
-    target = store_path(path)
-    if not target.exists():
-        build(path=target, progress=progress)
-    return target

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import assets, export, mapview, query, store
+from dashboard import assets, export, mapview, pipeline, query, store
 from dashboard.gazetteer import PRECISION, default_gazetteer
 from dashboard.taxonomy import incident_types
 
@@ -86,7 +86,7 @@ def _ensure_store() -> Path:
         def progress(done: int, total: int, name: str) -> None:
             bar.progress(done / total, text=f"{done}/{total} articles · {name}")
 
-        report = store.build(path=path, progress=progress)
+        report = pipeline.build(path=path, progress=progress)
         status.update(label=f"Built the store: {report.articles} articles, {report.incidents} incidents",
                       state="complete", expanded=False)
     return path

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import store
+from dashboard import pipeline
 from tests.conftest import ROOT, SEEDS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -37,7 +37,7 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     db = tmp / "s.sqlite"
-    store.build([SEEDS], path=db)
+    pipeline.build([SEEDS], path=db)
     port = _free_port()
     env = {**os.environ, "INCIDENT_MAP_STORE": str(db)}
     log = open(tmp / "streamlit.log", "w")

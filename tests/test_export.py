@@ -7,14 +7,14 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from dashboard import export, query, store
+from dashboard import export, pipeline, query, store
 from tests.conftest import SEEDS
 
 
 @pytest.fixture(scope="module")
 def frame(tmp_path_factory):
     path = tmp_path_factory.mktemp("exp") / "s.sqlite"
-    store.build([SEEDS], path=path)
+    pipeline.build([SEEDS], path=path)
     return store.load(path)
 
 

@@ -4,14 +4,14 @@ import pytest
 from folium.plugins import FastMarkerCluster
 from shapely.geometry import Point
 
-from dashboard import assets, mapview, store
+from dashboard import assets, mapview, pipeline, store
 from tests.conftest import SEEDS
 
 
 @pytest.fixture(scope="module")
 def frame(tmp_path_factory):
     path = tmp_path_factory.mktemp("map") / "s.sqlite"
-    store.build([SEEDS], path=path)
+    pipeline.build([SEEDS], path=path)
     f = store.load(path)
     return f[~f["background"]]
 

@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from dashboard import store
+from dashboard import pipeline, store
 from dashboard.errors import StoreError
 from tests.conftest import SEEDS
 
@@ -10,7 +10,7 @@ from tests.conftest import SEEDS
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "s.sqlite"
-    report = store.build([SEEDS], path=path)
+    report = pipeline.build([SEEDS], path=path)
     return path, report
 
 
@@ -26,7 +26,7 @@ def test_build_reads_every_seed(built):
 def test_rebuild_is_idempotent(built, tmp_path):
     path, _ = built
     again = tmp_path / "again.sqlite"
-    store.build([SEEDS], path=again)
+    pipeline.build([SEEDS], path=again)
     a, b = store.load(path), store.load(again)
     assert sorted(a["id"]) == sorted(b["id"])
     assert a.sort_values("id")["date"].tolist() == b.sort_values("id")["date"].tolist()
@@ -44,7 +44,7 @@ def test_loaded_frame_keeps_types_and_geometry(built):
 
 def test_failed_write_leaves_previous_store(built, tmp_path, monkeypatch):
     target = tmp_path / "keep.sqlite"
-    store.build([SEEDS], path=target)
+    pipeline.build([SEEDS], path=target)
     before = target.read_bytes()
 
     def boom(*args, **kwargs):
@@ -52,7 +52,7 @@ def test_failed_write_leaves_previous_store(built, tmp_path, monkeypatch):
 
     monkeypatch.setattr(store, "_insert_frame", boom)
     with pytest.raises(StoreError, match="previous store is unchanged"):
-        store.build([SEEDS], path=target)
+        pipeline.build([SEEDS], path=target)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.sqlite"]  # no temporary file left behind
 
@@ -60,7 +60,7 @@ def test_failed_write_leaves_previous_store(built, tmp_path, monkeypatch):
 def test_build_with_nothing_readable(tmp_path):
     (tmp_path / "empty.txt").write_text("")
     with pytest.raises(StoreError, match="empty"):
-        store.build([tmp_path], path=tmp_path / "s.sqlite")
+        pipeline.build([tmp_path], path=tmp_path / "s.sqlite")
     assert not (tmp_path / "s.sqlite").exists()
 
 

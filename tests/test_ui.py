@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import store
+from dashboard import pipeline, store
 from dashboard.ui import article_html, headline
 from tests.conftest import SEEDS
 
@@ -15,7 +15,7 @@ APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 @pytest.fixture(scope="module")
 def store_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("ui") / "s.sqlite"
-    store.build([SEEDS], path=path)
+    pipeline.build([SEEDS], path=path)
     return path
 
 

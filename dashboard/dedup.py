@@ -1,0 +1,104 @@
+"""One event reported by several articles becomes one incident with several sources.
+
+Two incidents from different articles are the same event when they have the same type, their date ranges overlap
+and their places are the same or one contains the other. The incident with the most precise place (then the most
+precise date, then the earliest article) is kept; the others become its sources and fill its missing figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import shapely
+
+from dashboard.corpus import Article
+from dashboard.extraction import Incident
+from dashboard.gazetteer import Gazetteer
+
+_DATE_RANK = {"day": 0, "range": 1, "month": 2, "year": 3, None: 4}
+#: Share of the smaller footprint that must lie in the larger for two places to be "the same or containing".
+CONTAINED = 0.5
+
+
+def merge_across_articles(incidents: Sequence[Incident], articles: Mapping[str, Article],
+                          gazetteer: Gazetteer) -> list[Incident]:
+    """Merge incidents that report the same event; every incident gets its ``sources`` (one or more)."""
+    items = [replace(inc, sources=[_source(inc, articles.get(inc.article))]) for inc in incidents]
+    parent = list(range(len(items)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted((i for i, inc in enumerate(items) if _mergeable(inc)),
+                   key=lambda i: (items[i].type, items[i].date, items[i].date_end))
+    for pos, i in enumerate(order):
+        a = items[i]
+        for j in order[pos + 1:]:
+            b = items[j]
+            if b.type != a.type or b.date > a.date_end:
+                break  # sorted by type and start date: no later one can overlap
+            if b.article != a.article and _same_place(a, b, gazetteer):
+                parent[find(j)] = find(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(items)):
+        groups.setdefault(find(i), []).append(i)
+    out = []
+    for members in groups.values():
+        out.append(_combine([items[i] for i in members], articles))
+    # keep the extraction order (article order, then text order) for stable output
+    first = {id_: n for n, id_ in enumerate(inc.id for inc in incidents)}
+    return sorted(out, key=lambda inc: first[inc.id])
+
+
+def _mergeable(inc: Incident) -> bool:
+    return not inc.background and inc.date is not None and bool(inc.place_ids)
+
+
+def _same_place(a: Incident, b: Incident, gazetteer: Gazetteer) -> bool:
+    if sorted(a.place_ids) == sorted(b.place_ids):
+        return True
+    fa, fb = gazetteer.footprint(a.place_ids), gazetteer.footprint(b.place_ids)
+    small, large = (fa, fb) if fa.area <= fb.area else (fb, fa)
+    if small.area == 0:
+        return bool(large.contains(small))
+    return bool(shapely.intersection(small, large).area >= CONTAINED * small.area)
+
+
+def _combine(group: list[Incident], articles: Mapping[str, Article]) -> Incident:
+    if len(group) == 1:
+        return group[0]
+
+    def key(inc: Incident):
+        art = articles.get(inc.article)
+        published = art.published.isoformat() if art and art.published else "9999"
+        return (_precision(inc), _DATE_RANK.get(inc.date_precision, 4), published, inc.id)
+
+    group = sorted(group, key=key)
+    best = group[0]
+    filled = {}
+    for col in ("killed", "wounded", "quantity_kg", "substance", "count", "reported_by"):
+        if getattr(best, col) in (None, ""):
+            filled[col] = next((getattr(g, col) for g in group[1:] if getattr(g, col) not in (None, "")), None)
+    actors = list(dict.fromkeys(a for g in group for a in g.actors))
+    sources = [s for g in group for s in g.sources]
+    return replace(best, **filled, actors=actors, sources=sources)
+
+
+def _precision(inc: Incident) -> int:
+    # more place ids = a wider area; a single id's kind is in its prefix
+    if len(inc.place_ids) > 1:
+        return 5
+    kind = inc.place_ids[0].split(":", 1)[0]
+    return {"town": 1, "dist": 2, "prov": 3, "dep": 4, "zone": 4, "river": 4, "country": 6}.get(kind, 5)
+
+
+def _source(inc: Incident, article: Article | None) -> dict:
+    return {"article": inc.article, "title": article.title if article else None,
+            "published": article.published.isoformat() if article and article.published else None,
+            "outlet": article.outlet if article else None, "url": article.url if article else None,
+            "reported_by": inc.reported_by, "evidence": inc.evidence, "evidence_start": inc.evidence_start,
+            "evidence_end": inc.evidence_end}

@@ -1,0 +1,94 @@
+import json
+from datetime import date
+
+import pytest
+
+from dashboard import pipeline, store
+from dashboard.cli import main
+from dashboard.corpus import parse_article
+from tests.conftest import SEEDS
+
+A = ("---\npublished: 2021-05-04\noutlet: Andina\n---\nPolice seized 1.2 tons of cocaine in Pichari on May 3, "
+     "the Interior Ministry said.\n")
+B = ("---\npublished: 2021-05-05\noutlet: RPP\n---\nSoldiers seized 1,200 kilograms of cocaine in the VRAEM on "
+     "May 3 and arrested two men, RPP reported.\n")
+C = ("---\npublished: 2021-05-20\n---\nPolice seized 300 kilos of cocaine in Pichari on May 18.\n")
+
+
+def art(text, name):
+    return parse_article(text.encode(), name)
+
+
+def test_same_event_in_two_articles_is_one_incident_with_both_sources(tmp_path):
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest([art(A, "a.md"), art(B, "b.md"), art(C, "c.md")], db)
+    frame = store.load(db)
+    seizures = frame[frame["type"] == "seizure"].sort_values("date")
+    assert len(seizures) == 2  # May 3 (two reports) and May 18
+    may3 = seizures.iloc[0]
+    # Pichari (a town) is more precise than the VRAEM, which contains it: the Pichari report is kept
+    assert may3["location_id"] == "town:pichari" and may3["quantity_kg"] == 1200.0
+    assert may3["source_count"] == 2
+    assert sorted(s["article"] for s in may3["sources"]) == ["a.md", "b.md"]
+    assert seizures.iloc[1]["source_count"] == 1
+
+
+def test_ingest_skips_unchanged_and_reextracts_changed(tmp_path):
+    db = tmp_path / "s.sqlite"
+    first = pipeline.ingest([art(A, "a.md")], db)
+    assert first.added == ["a.md"] and first.incidents == 1
+    before = db.stat().st_mtime_ns
+    again = pipeline.ingest([art(A, "a.md")], db)
+    assert again.unchanged == ["a.md"] and not again.added and not again.updated
+    assert db.stat().st_mtime_ns == before  # nothing rewritten
+    changed = pipeline.ingest([art(A.replace("1.2 tons", "2.5 tons"), "a.md")], db)
+    assert changed.updated == ["a.md"]
+    assert store.load(db)["quantity_kg"].tolist() == [2500.0]
+
+
+def test_build_keeps_ingested_articles(tmp_path):
+    db = tmp_path / "s.sqlite"
+    pipeline.build([SEEDS], path=db)
+    pipeline.ingest([art(C, "c.md")], db)
+    report = pipeline.build([SEEDS], path=db)
+    assert report.articles == 6
+    assert "c.md" in set(store.load(db)["article"])
+
+
+def test_ingested_ids_are_stable(tmp_path):
+    db1, db2 = tmp_path / "1.sqlite", tmp_path / "2.sqlite"
+    pipeline.ingest([art(A, "a.md"), art(C, "c.md")], db1)
+    pipeline.ingest([art(C, "c.md")], db2)
+    pipeline.ingest([art(A, "a.md")], db2)
+    assert sorted(store.load(db1)["id"]) == sorted(store.load(db2)["id"])
+
+
+def test_cli_ingest(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "c.md").write_text(C, encoding="utf-8")
+    (tmp_path / "in" / "empty.txt").write_text("", encoding="utf-8")
+    db = str(tmp_path / "s.sqlite")
+    assert main(["--store", db, "ingest", str(tmp_path / "in")]) == 0
+    out = capsys.readouterr()
+    assert "1 added" in out.out and "empty.txt" in out.err
+    assert main(["--store", db, "ingest", str(tmp_path / "in")]) == 0
+    assert "0 added, 0 changed and re-extracted, 1 unchanged" in capsys.readouterr().out
+    exported = tmp_path / "x.geojson"
+    assert main(["--store", db, "export", "-o", str(exported)]) == 0
+    (feat,) = json.loads(exported.read_text())["features"]
+    assert feat["properties"]["date"] == "2021-05-18" and feat["properties"]["source_count"] == 1
+
+
+def test_different_dates_are_not_merged(tmp_path):
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest([art(A, "a.md"), art(C, "c.md")], db)
+    assert len(store.load(db)) == 2
+    assert date(2021, 5, 3).isoformat() in set(store.load(db)["date"])
+
+
+def test_ingest_nothing_readable(tmp_path):
+    from dashboard.errors import StoreError
+
+    (tmp_path / "e.txt").write_text("")
+    with pytest.raises(StoreError, match="e.txt"):
+        pipeline.ingest_paths([tmp_path], tmp_path / "s.sqlite")
