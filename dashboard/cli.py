@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from dashboard import export, pipeline, query, store
+from dashboard import export, pipeline, query, review, store
 from dashboard.corpus import read_corpus
 from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import default_gazetteer
@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--region", action="append", default=[], dest="regions",
                    help="department, zone, province or district name (repeatable)")
     e.add_argument("--background", action="store_true", help="include background statistics")
+    e.add_argument("--status", action="append", default=[], dest="statuses", choices=review.STATUSES,
+                   help="review status (repeatable); rejected incidents are left out unless named here")
     e.add_argument("--format", default="geojson", choices=["geojson", "csv", "gpkg", "zip"])
     e.add_argument("-o", "--output", required=True)
 
@@ -105,9 +107,10 @@ def _ingest(args) -> int:
 
 
 def _export(args) -> int:
-    frame = store.load(args.store)
+    path = store.store_path(args.store)
+    frame = review.load_reviewed(path, default_gazetteer(), store.load(path))
     flt = query.Filter(types=args.types, since=args.since, until=args.until, regions=args.regions,
-                       include_background=args.background)
+                       include_background=args.background, statuses=args.statuses)
     chosen = query.apply(frame, flt)
     export.write(chosen, Path(args.output), args.format)
     print(f"{len(chosen)} of {len(frame)} incidents -> {args.output}")

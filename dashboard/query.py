@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
@@ -18,7 +18,8 @@ class Filter:
 
     ``since``/``until`` keep incidents whose date range overlaps them; incidents without a date are kept only with
     ``include_undated``. ``regions`` match departments, zones, provinces or districts by name (accents and case
-    ignored). ``text`` searches the evidence, place and title.
+    ignored). ``text`` searches the evidence, place and title. Rejected incidents (see :mod:`dashboard.review`)
+    are left out unless asked for.
     """
 
     types: Sequence[str] = ()
@@ -30,7 +31,8 @@ class Filter:
     text: str = ""
     include_background: bool = False
     include_undated: bool = True
-    extra: dict = field(default_factory=dict)
+    statuses: Sequence[str] = ()
+    include_rejected: bool = False
 
 
 def apply(frame: gpd.GeoDataFrame, flt: Filter) -> gpd.GeoDataFrame:
@@ -40,6 +42,11 @@ def apply(frame: gpd.GeoDataFrame, flt: Filter) -> gpd.GeoDataFrame:
     keep = pd.Series(True, index=frame.index)
     if not flt.include_background:
         keep &= ~frame["background"].astype(bool)
+    if "review_status" in frame:
+        if not flt.include_rejected and "rejected" not in flt.statuses:
+            keep &= frame["review_status"].ne("rejected")
+        if flt.statuses:
+            keep &= frame["review_status"].isin(list(flt.statuses))
     if flt.types:
         keep &= frame["type"].isin(list(flt.types))
     if flt.since or flt.until:

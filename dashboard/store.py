@@ -34,7 +34,7 @@ PROPERTIES = ["id", "type", "date", "date_end", "date_precision", "place", "loca
               "count", "actors", "reported_by", "article", "title", "published", "evidence", "background"]
 #: Extra properties, after the stable ones.
 EXTRA_PROPERTIES = ["location_name", "unlocated_reason", "outlet", "url", "published_inferred", "evidence_start",
-                    "evidence_end", "source_count", "sources"]
+                    "evidence_end", "source_count", "sources", "review_status"]
 LIST_COLUMNS = ("departments", "zones", "actors")
 
 _SCHEMA = """
@@ -171,6 +171,7 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
     for col in (*LIST_COLUMNS, "sources"):
         inc[col] = [json.loads(v) if isinstance(v, str) else [] for v in inc[col]]
     inc["source_count"] = [max(1, len(s)) for s in inc["sources"]]
+    inc["place_ids"] = [loc.split("+") if isinstance(loc, str) else [] for loc in inc["location_id"]]
     inc["background"] = inc["background"].astype(bool)
     for col in ("killed", "wounded", "count"):
         inc[col] = inc[col].astype("Int64")

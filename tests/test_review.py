@@ -1,0 +1,146 @@
+import threading
+
+import pytest
+
+from dashboard import pipeline, query, review, store
+from dashboard.review import ReviewError, ReviewStore, reviews_path
+from tests.conftest import SEEDS
+
+
+@pytest.fixture
+def built(tmp_path):
+    db = tmp_path / "s.sqlite"
+    pipeline.build([SEEDS], path=db)
+    return db, ReviewStore(reviews_path(db))
+
+
+def row_of(frame, **where):
+    part = frame
+    for k, v in where.items():
+        part = part[part[k] == v]
+    assert len(part) == 1, where
+    return part.iloc[0]
+
+
+def test_default_status_is_needs_review(built, gazetteer):
+    db, rs = built
+    frame = review.apply(store.load(db), rs, gazetteer)
+    assert set(frame["review_status"]) == {"needs review"}
+
+
+def test_confirm_reject_and_filters(built, gazetteer):
+    db, rs = built
+    frame = store.load(db)
+    callao = row_of(frame, location_id="town:callao")
+    tri = row_of(frame, location_id="zone:tri_border")
+    rs.set_status(callao["id"], "rejected", note="duplicate of a later report")
+    rs.set_status(tri["id"], "confirmed")
+    out = review.apply(frame, rs, gazetteer)
+    assert row_of(out, id=callao["id"])["review_status"] == "rejected"
+    shown = query.apply(out, query.Filter())
+    assert callao["id"] not in set(shown["id"]) and len(shown) == 7  # rejected: off the map and exports
+    assert len(query.apply(out, query.Filter(include_rejected=True))) == 8  # but not deleted
+    assert list(query.apply(out, query.Filter(statuses=["confirmed"]))["id"]) == [tri["id"]]
+
+
+def test_corrections_survive_rebuild_with_audit_trail(built, gazetteer):
+    db, rs = built
+    frame = store.load(db)
+    amb = row_of(frame, location_id="zone:tri_border")
+    rs.correct(amb["id"], {"wounded": 3, "place_ids": ["town:caballococha"]}, original=amb.to_dict(),
+               note="IDL Reporteros: three wounded, near Caballococha")
+    pipeline.build([SEEDS], path=db)  # re-extraction: same ids, reviews untouched
+    out = review.apply(store.load(db), rs, gazetteer)
+    fixed = row_of(out, id=amb["id"])
+    assert fixed["wounded"] == 3 and fixed["review_status"] == "corrected"
+    assert fixed["location_id"] == "town:caballococha" and fixed.geometry.geom_type == "Point"
+    assert fixed["departments"] == ["Loreto"] and fixed["zones"] == ["Amazon tri-border"]
+    trail = rs.history(amb["id"])
+    assert [(e.field, e.old, e.new) for e in trail] == [("wounded", None, 3),
+                                                        ("place_ids", ["zone:tri_border"], ["town:caballococha"])]
+    assert trail[0].note.startswith("IDL") and trail[0].at
+
+
+def test_add_missing_incident(built, gazetteer):
+    db, rs = built
+    rec = store.article_text("000_3559e8423d935106.txt", db)
+    sentence = "According to IDL Reporteros, the police patrol was targeting drug laboratories in the area."
+    start = rec["text"].index(sentence)
+    new_id = rs.add({"type": "lab_dismantling", "article": rec["name"], "evidence_start": start,
+                     "evidence_end": start + len(sentence), "date": "2014-07-11", "date_end": "2014-07-11",
+                     "date_precision": "day", "place_ids": ["zone:tri_border"]})
+    out = review.apply(store.load(db), rs, gazetteer, {rec["name"]: rec})
+    added = row_of(out, id=new_id)
+    assert added["review_status"] == "added" and added["evidence"] == sentence
+    assert added["departments"] == ["Loreto"] and added["title"].startswith("Police Killed")
+
+
+def test_bad_review_actions_are_refused(built):
+    _, rs = built
+    with pytest.raises(ReviewError, match="'colour'"):
+        rs.correct("x", {"colour": "red"}, original={})
+    with pytest.raises(ReviewError, match="killed must be int"):
+        rs.correct("x", {"killed": "three"}, original={})
+    with pytest.raises(ReviewError, match="status 'deleted'"):
+        rs.set_status("x", "deleted")
+    with pytest.raises(ReviewError, match="'evidence_start'"):
+        rs.add({"type": "ambush", "article": "a.txt"})
+    assert rs.history() == []  # nothing was written
+
+
+def test_two_tabs_at_once_lose_no_edit(built):
+    _, rs = built
+    other = ReviewStore(rs.path)  # a second session on the same file
+    errors = []
+
+    def edit(store_, field, values):
+        try:
+            for v in values:
+                store_.correct("inc-1", {field: v}, original={})
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    t1 = threading.Thread(target=edit, args=(rs, "killed", range(1, 21)))
+    t2 = threading.Thread(target=edit, args=(other, "wounded", range(1, 21)))
+    t1.start(), t2.start()
+    t1.join(), t2.join()
+    assert errors == []
+    _, corrections, _ = rs.snapshot()
+    assert corrections["inc-1"] == {"killed": 20, "wounded": 20}
+    assert len(rs.history("inc-1")) == 40
+
+
+def test_failed_review_write_changes_nothing(built, monkeypatch):
+    _, rs = built
+    rs.set_status("inc-1", "confirmed")
+    original = rs._write
+
+    def failing(fn):
+        def boom(con, now):
+            fn(con, now)
+            raise RuntimeError("crash mid-write")
+        return original(boom)
+
+    monkeypatch.setattr(rs, "_write", failing)
+    with pytest.raises(RuntimeError):
+        rs.set_status("inc-1", "rejected")
+    statuses, _, _ = rs.snapshot()
+    assert statuses == {"inc-1": "confirmed"} and len(rs.history()) == 1
+
+
+def test_cli_export_carries_review_status(built, gazetteer, tmp_path):
+    import json
+
+    from dashboard.cli import main
+
+    db, rs = built
+    frame = store.load(db)
+    callao = row_of(frame, location_id="town:callao")
+    rs.set_status(callao["id"], "rejected")
+    out = tmp_path / "x.geojson"
+    assert main(["--store", str(db), "export", "-o", str(out)]) == 0
+    feats = json.loads(out.read_text())["features"]
+    assert len(feats) == 7 and {f["properties"]["review_status"] for f in feats} == {"needs review"}
+    assert main(["--store", str(db), "export", "--status", "rejected", "-o", str(out)]) == 0
+    (feat,) = json.loads(out.read_text())["features"]
+    assert feat["id"] == callao["id"] and feat["properties"]["review_status"] == "rejected"
