@@ -104,16 +104,21 @@ def extract_located(articles: Sequence[Article], gazetteer: Gazetteer | None = N
     return locate(merged, gazetteer)
 
 
+def needs_build(path: str | Path | None = None) -> bool:
+    """Whether the store is missing or written by an older version of this program (then it is rebuilt)."""
+    return store.schema_version(path) != store.SCHEMA_VERSION
+
+
 def ensure(path: str | Path | None = None, progress: Progress | None = None) -> Path:
-    """The store path, building it from ``seeds/`` first if it does not exist yet."""
+    """The store path, building it first (from ``seeds/`` and any article it held) when :func:`needs_build`."""
     target = store.store_path(path)
-    if not target.exists():
+    if needs_build(target):
         build(path=target, progress=progress)
     return target
 
 
 def _stored(target: Path) -> list[Article]:
-    return store.load_articles(target) if target.exists() else []
+    return store.load_articles(target) if store.schema_version(target) is not None else []
 
 
 def _write(target: Path, articles: list[Article], gazetteer, progress) -> tuple[int, int]:

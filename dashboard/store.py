@@ -194,9 +194,31 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(inc, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
 
 
+def schema_version(path: str | Path | None = None) -> int | None:
+    """The schema version of a store file, or None when there is no readable store there."""
+    target = store_path(path)
+    if not target.exists():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        try:
+            return int(con.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+
+
 def load_articles(path: str | Path | None = None) -> list[Article]:
-    """The stored articles, as :class:`Article` objects (their cleaned text, metadata and content hash)."""
-    con = connect(path)
+    """The stored articles, as :class:`Article` objects (their cleaned text, metadata and content hash).
+
+    Articles read the same in every schema version so far, so an outdated store still gives its articles to
+    the rebuild that replaces it.
+    """
+    target = store_path(path)
+    if not target.exists():
+        raise StoreError(f"no store at {target}; run 'incident-map build' first")
+    con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
     try:
         rows = con.execute("SELECT name, title, published, published_inferred, published_note, byline, outlet, "
                            "url, content_hash, text FROM articles ORDER BY name").fetchall()

@@ -16,16 +16,20 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import assets, export, mapview, pipeline, query, store
+from dashboard import assets, export, mapview, pipeline, query, review, store
 from dashboard.gazetteer import PRECISION, default_gazetteer
+from dashboard.review import ReviewStore, reviews_path
 from dashboard.taxonomy import incident_types
+from dashboard.ui_review import add_incident_form, review_panel
+from dashboard.ui_upload import upload_tab
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 PRECISIONS = list(PRECISION) + ["unknown"]
 
 # URL query parameter <-> widget key; lists are comma-separated in the URL.
-_LIST_PARAMS = {"type": "f_types", "region": "f_regions", "actor": "f_actors", "prec": "f_prec"}
+_LIST_PARAMS = {"type": "f_types", "region": "f_regions", "actor": "f_actors", "prec": "f_prec",
+                "status": "f_status"}
 _SCALAR_PARAMS = {"q": "f_text", "bg": "f_background", "undated": "f_undated", "basemap": "f_basemap",
                   "shade": "f_shade"}
 
@@ -56,6 +60,23 @@ def _incidents(path: str, mtime: float) -> gpd.GeoDataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def _articles(path: str, mtime: float) -> dict[str, dict]:
+    """Stored articles by name (text and metadata), for reviews and the article view."""
+    return {a.name: {"name": a.name, "text": a.text, "title": a.title, "outlet": a.outlet, "url": a.url,
+                     "byline": a.byline, "published": a.published.isoformat() if a.published else None}
+            for a in store.load_articles(path)}
+
+
+def _reviewed(path: Path, mtime: float) -> gpd.GeoDataFrame:
+    """The cached incidents with the current reviews applied (reviews change between reruns; incidents not)."""
+    frame = review.apply(_incidents(str(path), mtime), ReviewStore(reviews_path(path)), default_gazetteer(),
+                         _articles(str(path), mtime))
+    if frame["_month"].isna().any():  # incidents added by an analyst
+        frame["_month"] = pd.to_datetime(frame["date"], errors="coerce").dt.to_period("M").dt.to_timestamp()
+    return frame
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _options(path: str, mtime: float) -> dict:
     """Choices for the sidebar, computed once per store."""
     frame = _incidents(path, mtime)
@@ -78,9 +99,11 @@ def _map(frame: gpd.GeoDataFrame, basemap: str, shade: bool):
 
 def _ensure_store() -> Path:
     path = store.store_path()
-    if path.exists():
+    if not pipeline.needs_build(path):
         return path
-    with st.status("First run: building the incident store from seeds/…", expanded=True) as status:
+    label = ("Updating the incident store to this version…" if path.exists()
+             else "First run: building the incident store from seeds/…")
+    with st.status(label, expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(done: int, total: int, name: str) -> None:
@@ -113,6 +136,7 @@ def _init_state(bounds: tuple[date, date]) -> None:
     types = incident_types()
     st.session_state["f_types"] = [t for t in st.session_state["f_types"] if t in types]
     st.session_state["f_prec"] = [p for p in st.session_state["f_prec"] if p in PRECISIONS]
+    st.session_state["f_status"] = [p for p in st.session_state["f_status"] if p in review.STATUSES]
     st.session_state["_init"] = True
 
 
@@ -173,6 +197,8 @@ def _sidebar(options: dict) -> query.Filter:
     sb.checkbox("Include background statistics", key="f_background",
                 help="Aggregates such as '185 airstrips destroyed in 2014' are not events; off by default.")
     sb.checkbox("Include incidents without a date", key="f_undated")
+    sb.multiselect("Review status", list(review.STATUSES), key="f_status", placeholder="Any status",
+                   help="Rejected incidents are hidden unless chosen here.")
     sb.header("Map")
     sb.selectbox("Basemap", list(mapview.TILES), key="f_basemap",
                  help="'offline' draws country and department outlines only; tile layers need internet.")
@@ -182,7 +208,8 @@ def _sidebar(options: dict) -> query.Filter:
                        regions=tuple(st.session_state["f_regions"]), actors=tuple(st.session_state["f_actors"]),
                        precisions=tuple(st.session_state["f_prec"]), text=st.session_state["f_text"],
                        include_background=st.session_state["f_background"],
-                       include_undated=st.session_state["f_undated"])
+                       include_undated=st.session_state["f_undated"],
+                       statuses=tuple(st.session_state["f_status"]))
     _sync_url(flt, lo, hi)
     return flt
 
@@ -232,15 +259,21 @@ def _by_department(frame: pd.DataFrame) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
+PANELS = ["Timeline", "By department", "Incidents and review", "Export", "Add articles"]
 TABLE_ROWS = 2000
-TABLE_COLUMNS = ["date", "type", "place", "departments", "zones", "killed", "wounded", "quantity_kg", "count",
-                 "actors", "reported_by", "geo_precision", "title"]
+TABLE_COLUMNS = ["review_status", "date", "type", "place", "departments", "zones", "killed", "wounded",
+                 "quantity_kg", "count", "actors", "reported_by", "geo_precision", "source_count", "title"]
 
 
-def _table(frame: pd.DataFrame, path: str) -> None:
+def _table(frame: pd.DataFrame, path: Path, articles: dict[str, dict]) -> None:
+    # "needs review" first, then the most recent
+    order = frame["review_status"].map({"needs review": 0, "added": 1, "corrected": 2, "confirmed": 3,
+                                        "rejected": 4}).fillna(5)
+    frame = frame.assign(_order=order.to_numpy()).sort_values(["_order", "date"], ascending=[True, False],
+                                                              na_position="last")
     if len(frame) > TABLE_ROWS:
-        st.caption(f"The {TABLE_ROWS:,} most recent of {len(frame):,} incidents; the exports hold them all.")
-        frame = frame.sort_values("date", ascending=False, na_position="last").head(TABLE_ROWS)
+        st.caption(f"The first {TABLE_ROWS:,} of {len(frame):,} incidents; the exports hold them all.")
+        frame = frame.head(TABLE_ROWS)
     view = frame[TABLE_COLUMNS + ["id"]].copy()
     view["date"] = [mapview.date_text(r) for r in frame[["date", "date_end", "date_precision"]].to_dict("records")]
     for col in ("departments", "zones", "actors"):
@@ -252,9 +285,13 @@ def _table(frame: pd.DataFrame, path: str) -> None:
         st.caption("Select a row to read its article with the evidence highlighted.")
         return
     row = frame.iloc[rows[0]]
-    record = store.article_text(row["article"], path)
+    record = articles.get(row["article"])
     if record:
         st.html(article_html(record, int(row["evidence_start"]), int(row["evidence_end"])))
+    reviews = ReviewStore(reviews_path(path))
+    review_panel(row, reviews)
+    if record:
+        add_incident_form(record, reviews)
 
 
 def article_html(record: dict, start: int, end: int) -> str:
@@ -295,7 +332,7 @@ def main() -> None:
     _static_assets()
     path = _ensure_store()
     mtime = path.stat().st_mtime
-    frame = _incidents(str(path), mtime)
+    frame = _reviewed(path, mtime)
     options = _options(str(path), mtime)
     _init_state(options["dates"])
     flt = _sidebar(options)
@@ -310,13 +347,17 @@ def main() -> None:
     unlocated = int(chosen.geometry.isna().sum())
     if unlocated:
         st.caption(f"{unlocated} incident(s) have no known place and are listed below but not drawn.")
-    tab_time, tab_region, tab_table, tab_export = st.tabs(["Timeline", "By department", "Incidents", "Export"])
-    with tab_time:
+    # A radio rather than st.tabs: the chosen panel survives the reruns that a row selection or a review causes,
+    # and only the chosen panel is computed.
+    view = st.radio("Panel", PANELS, horizontal=True, key="f_view", label_visibility="collapsed")
+    if view == "Timeline":
         _timeline(chosen)
-    with tab_region:
+    elif view == "By department":
         _by_department(chosen)
-    with tab_table:
-        _table(chosen, str(path))
-    with tab_export:
+    elif view == "Incidents and review":
+        _table(chosen, path, _articles(str(path), mtime))
+    elif view == "Export":
         # The file gets a map of its own: st_folium has already rendered ``fmap``.
         _exports(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
+    else:
+        upload_tab(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import pipeline
+from dashboard import pipeline, store
 from tests.conftest import ROOT, SEEDS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -79,6 +79,10 @@ def _map_frame(page):
     return frame
 
 
+def _panel(page, name: str) -> None:
+    page.locator("[data-testid='stRadio']").filter(has_text="Timeline").get_by_text(name, exact=True).click()
+
+
 def _offline_page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     # No network: anything that is not this machine's loopback is refused.
@@ -119,7 +123,7 @@ def test_geojson_download_parses(server, browser):
     context, page = _offline_page(browser)
     page.goto(url)
     _map_frame(page)
-    page.get_by_role("tab", name="Export").click()
+    _panel(page, "Export")
     with page.expect_download(timeout=30000) as info:
         page.get_by_role("button", name="GeoJSON", exact=True).click()
     path = Path(info.value.path())
@@ -127,4 +131,52 @@ def test_geojson_download_parses(server, browser):
     assert data["type"] == "FeatureCollection" and len(data["features"]) == 8
     assert {f["properties"]["type"] for f in data["features"]} == {"ambush", "seizure", "lab_dismantling",
                                                                   "airstrip_destruction"}
+    context.close()
+
+
+def test_upload_preview_then_save(server, browser, tmp_path):
+    url, tmp = server
+    article = tmp_path / "new-seizure.txt"
+    article.write_text("Police seized 640 kilograms of cocaine in Pucallpa on 2 June 2022, Andina reported.\n",
+                       encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    context, page = _offline_page(browser)
+    page.goto(url)
+    _map_frame(page)
+    _panel(page, "Add articles")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files([str(article), str(empty)])
+    page.get_by_text("new-seizure.txt: 1 incident(s)").wait_for(timeout=30000)
+    assert page.get_by_text("empty.txt: file is empty").count() == 1  # a clear message, and nothing else lost
+    page.locator("mark", has_text="Police seized 640 kilograms").first.wait_for(timeout=30000)
+    page.locator("[data-testid='stMain']").screenshot(path=str(tmp / "upload.png"))
+    page.get_by_role("button", name="Save 1 article(s) to the store").click()
+    page.get_by_text("1 added, 0 changed and re-extracted, 0 unchanged").wait_for(timeout=60000)
+    context.close()
+    assert "new-seizure.txt" in set(store.load(tmp / "s.sqlite")["article"])
+
+
+def test_review_reject_hides_incident(server, browser):
+    url, tmp = server
+    context, page = _offline_page(browser)
+    page.goto(url)
+    _map_frame(page)
+    before = page.get_by_text("incidents match the filters").inner_text()
+    _panel(page, "Incidents and review")
+    grid = page.locator("[data-testid='stDataFrame']:visible").first
+    grid.wait_for(timeout=30000)
+    page.wait_for_timeout(1500)  # the grid draws on a canvas after it appears
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 55)  # the first row's selection box
+    page.wait_for_timeout(1000)
+    page.locator("[data-testid='stMain']").screenshot(path=str(tmp / "review-selected.png"))
+    page.get_by_role("button", name="Reject").click()
+    page.wait_for_function("([b]) => [...document.querySelectorAll('p, div')].some(e => "
+                           "e.innerText && e.innerText.includes('incidents match the filters') && "
+                           "!e.innerText.includes(b))", arg=[before.split(" · ")[0]], timeout=60000)
+    after = page.get_by_text("incidents match the filters").inner_text()
+    shown_before, shown_after = int(before.split()[0]), int(after.split()[0])
+    assert shown_after == shown_before - 1
+    page.locator("[data-testid='stMain']").screenshot(path=str(tmp / "review.png"))
     context.close()

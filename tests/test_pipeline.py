@@ -92,3 +92,18 @@ def test_ingest_nothing_readable(tmp_path):
     (tmp_path / "e.txt").write_text("")
     with pytest.raises(StoreError, match="e.txt"):
         pipeline.ingest_paths([tmp_path], tmp_path / "s.sqlite")
+
+
+def test_outdated_store_is_rebuilt_keeping_its_articles(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest([art(C, "c.md")], db)
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA user_version = 1")  # as written by the previous version
+    con.commit()
+    con.close()
+    assert pipeline.needs_build(db)
+    pipeline.ensure(db)
+    assert not pipeline.needs_build(db)
+    assert set(store.load(db)["article"]) >= {"c.md", "000_3559e8423d935106.txt"}

@@ -94,3 +94,29 @@ def test_article_html_escapes_and_marks_evidence():
     assert "<script>x</script>" not in out and "&lt;script&gt;" in out
     assert "<mark>One &lt;b&gt;two&lt;/b&gt;.</mark>" in out
     assert 'onclick="x' not in out
+
+
+def test_rejected_incidents_leave_the_figures(store_file, tmp_path, monkeypatch):
+    import shutil
+
+    from dashboard.review import ReviewStore, reviews_path
+
+    db = tmp_path / "copy.sqlite"
+    shutil.copy(store_file, db)
+    frame = store.load(db)
+    callao = frame[frame["location_id"] == "town:callao"].iloc[0]
+    ReviewStore(reviews_path(db)).set_status(callao["id"], "rejected")
+    monkeypatch.setenv("INCIDENT_MAP_STORE", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception
+    assert metrics(at)["Incidents"] == "7" and metrics(at)["Kilograms seized"] == "1,500"
+    at.multiselect(key="f_status").set_value(["rejected"]).run()
+    assert metrics(at)["Incidents"] == "1" and metrics(at)["Kilograms seized"] == "1,417"
+
+
+def test_upload_preview_highlights_escaped_evidence():
+    from dashboard.ui_upload import highlighted
+
+    out = highlighted("A <b>x</b>. Police seized 2 kg.\n\nEnd.", [(12, 31)])
+    assert out == "A &lt;b&gt;x&lt;/b&gt;. <mark>Police seized 2 kg.</mark></p><p>End."
