@@ -92,6 +92,11 @@ _WOUNDED = [
     re.compile(r"\b(?:wounded|wounding|injured|injuring)\s+(?:the\s+)?(?P<n>a|an|" + _NUM + r")\s+(?:[\w'’-]+\s+){0,3}?"
                + _PEOPLE + r"\b", re.IGNORECASE),
 ]
+_ARRESTED = re.compile(r"\b(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?" + _PEOPLE
+                       + r"\s+(?:were|have been|had been|was)\s+(?:arrested|detained|captured)|"
+                       r"\b(?:arrested|detained|captured)\s+(?P<n2>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?" + _PEOPLE,
+                       re.IGNORECASE)
+_HECTARES = re.compile(r"\b(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?:hectares|ha)\b", re.IGNORECASE)
 _COUNT_OBJECT = re.compile(_APPROX + r"(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,2}?(?P<obj>air ?strips?|landing strips?|"
                            r"runways?|labs?|laborator(?:y|ies)|maceration pits?|complex(?:es)?)\b", re.IGNORECASE)
 _OUTLET_AFTER = re.compile(r"\b(?:reported|according to|reports)\s+(?:the\s+)?(?P<o>(?:[A-Z][\w'’.-]*|"
@@ -292,6 +297,8 @@ class Extractor:
             wounded = _first_number(_WOUNDED, text)
         qty, qty_total, substance = _quantity(text) if _WEIGHT_WORDS.search(text) else (None, False, None)
         count, count_approx = _count(text) if _COUNT_WORDS.search(text) else (None, False)
+        arrested = _arrested(text) if "arrest" in kinds else None
+        hectares = _hectares(text) if "eradication" in kinds else None
         actors = self.lexicon.find_actors(text)
         places, place_text, unknown, excluded = self._places(sent, place_at)
         named_zones = self._zones_named(sent, place_at)
@@ -311,19 +318,37 @@ class Extractor:
         out = []
         for key, m in found:
             when, explicit = self._date_for(m, sent, dates.get(i, []))
+            if when is None and key not in self._dated_types(sentences, i - 1, dates):
+                # "... seized 450 kg in Ayacucho on January 30. Three people were arrested.": the next
+                # sentence of the paragraph goes on with the same day, for an event of another type
+                when = self._previous_day(sentences, i, dates)
             out.append(_Candidate(
                 type=key, sentence=sent, trigger_start=sent.start + m.start(), when=when, explicit_date=explicit,
                 places=places, place_text=place_text, unknown_place=unknown,
                 killed=killed if key == "ambush" else None, wounded=wounded if key == "ambush" else None,
                 qty=qty if key in ("seizure", "lab_dismantling") else None, qty_total=qty_total,
                 substance=substance if key in ("seizure", "lab_dismantling") else None,
-                count=count if key in ("airstrip_destruction", "lab_dismantling") else None,
+                count=(count if key in ("airstrip_destruction", "lab_dismantling")
+                       else arrested if key == "arrest" else hectares if key == "eradication" else None),
                 count_approx=count_approx, actors=actors, reported_by=reported, background=background,
                 named_zones=named_zones))
         # A seizure in a dismantled lab is the lab's seizure ("a large cocaine seizure in a dismantled lab").
         if any(c.type == "lab_dismantling" for c in out):
             out = [c for c in out if c.type != "seizure"]
         return out
+
+    def _previous_day(self, sentences: list[Sentence], i: int, dates: dict) -> temporal.Resolved | None:
+        if i == 0 or sentences[i - 1].paragraph != sentences[i].paragraph:
+            return None
+        days = [r for _, r, kind, _ in dates.get(i - 1, []) if r.precision == "day" and kind != "year"]
+        return days[-1] if days else None
+
+    def _dated_types(self, sentences: list[Sentence], j: int, dates: dict) -> set[str]:
+        """Types the lexicon finds in sentence ``j`` (a same-type mention is the same event, not a new one)."""
+        if j < 0:
+            return set()
+        text = sentences[j].text
+        return {k for k, t in self.lexicon.types.items() if any(rx.search(text) for rx in t.triggers)}
 
     def _generic(self, m: re.Match, sent: Sentence, sent_dates: list) -> bool:
         """A plural object with no number and no date beside it is a statement about a kind of event."""
@@ -567,6 +592,20 @@ def _quantity(text: str) -> tuple[float | None, bool, str | None]:
         if best is None or (total, kg) > (best[1], best[0]):
             best = (kg, total, substance)
     return best if best else (None, False, None)
+
+
+def _arrested(text: str) -> int | None:
+    """People arrested ("three people were arrested", "detained 14 suspects")."""
+    for m in _ARRESTED.finditer(text):
+        n = parse_number(m["n"] or m["n2"])
+        if n is not None:
+            return int(n)
+    return None
+
+
+def _hectares(text: str) -> int | None:
+    m = _HECTARES.search(text)
+    return int(float(m["n"].replace(",", ""))) if m else None
 
 
 def _count(text: str) -> tuple[int | None, bool]:

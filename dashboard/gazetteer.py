@@ -211,6 +211,8 @@ class Gazetteer:
             {"ubigeo": list(district_rows), "geometry": [r.geometry for r in district_rows.values()]}, crs=4326)
         self._load_capitals(prov_names)
         self._load_towns()
+        self._load_district_capitals(district_rows)
+        self.country_outlines = self._read("boundaries/south_america_50m.geojson")
         self._load_zones(provs)
         self._load_rivers()
         self._load_countries()
@@ -243,10 +245,31 @@ class Gazetteer:
                 for alias in filter(None, row["aliases"].split("|")):
                     self._alias(alias, place)
 
+    def _load_district_capitals(self, district_rows: dict) -> None:
+        """District capitals ("Puerto Ocopa", "San Martín de Pangoa") name their district."""
+        for code, row in district_rows.items():
+            capital = re.sub(r"[/\d]+", " ", str(row.NOM_CAP or "")).strip()
+            if not capital or normalize(capital) in self._ambiguous:
+                continue
+            dist = self.places[f"dist:{code}"]
+            if normalize(capital) != normalize(dist.name) and not any(
+                    p.kind == "town" for p in self._index.get(normalize(capital), [])):
+                self._alias(_title(capital), dist)
+
+    def _border_members(self, country: str, distance: float = 0.05) -> set[str]:
+        outline = self.country_outlines.loc[self.country_outlines["name"] == country, "geometry"]
+        if outline.empty:
+            raise GazetteerError(f"country {country!r} not in south_america_50m.geojson")
+        tree = shapely.STRtree(self.districts.geometry.values)
+        hits = tree.query(outline.iloc[0].boundary, predicate="dwithin", distance=distance)
+        return set(self.districts["ubigeo"].iloc[hits])
+
     def _load_zones(self, provs: gpd.GeoDataFrame) -> None:
         zones = yaml.safe_load((self.data_dir / "gazetteer" / "zones.yaml").read_text(encoding="utf-8"))
         for key, spec in zones.items():
             members = {str(c) for c in spec.get("districts", [])}
+            if spec.get("border_with"):
+                members |= self._border_members(spec["border_with"])
             for pcode in spec.get("provinces", []):
                 members |= {u for u in self.districts["ubigeo"] if u.startswith(str(pcode))}
             unknown = members - set(self.districts["ubigeo"])
@@ -270,7 +293,7 @@ class Gazetteer:
 
     def _load_countries(self) -> None:
         countries = yaml.safe_load((self.data_dir / "gazetteer" / "countries.yaml").read_text(encoding="utf-8"))
-        outlines = self._read("boundaries/south_america_50m.geojson")
+        outlines = self.country_outlines
         by_name = {str(r.name): r.geometry for r in outlines.itertuples()}
         for name, spec in countries.items():
             if name not in by_name:
@@ -278,7 +301,6 @@ class Gazetteer:
             place = self._add(f"country:{spec['id']}", name, "country", by_name[name], index_name=False)
             for alias in spec.get("aliases", []):
                 self._alias(alias, place)
-        self.country_outlines = outlines
 
     def _add(self, pid: str, name: str, kind: str, footprint, *, point=None, index_name: bool = True,
              department: str | None = None, province: str | None = None, district: str | None = None) -> Place:

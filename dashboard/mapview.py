@@ -42,6 +42,10 @@ _GLYPHS = {
     "flask": '<path d="M6 2h4v4l3.5 7.5H2.5L6 6z" fill="white"/>',
     "plane-slash": '<path d="M8 1.5l1.3 5 4.7 2.2v1.3l-4.7-1-.6 3.3 1.6 1.2v1H5.7v-1l1.6-1.2-.6-3.3-4.7 1V8.7'
                    'l4.7-2.2z" fill="white"/><path d="M2 14L14 2" stroke="white" stroke-width="1.6"/>',
+    "handcuffs": '<circle cx="5" cy="9" r="3.2" fill="none" stroke="white" stroke-width="1.6"/>'
+                 '<circle cx="11" cy="9" r="3.2" fill="none" stroke="white" stroke-width="1.6"/>'
+                 '<path d="M8 9h0" stroke="white"/>',
+    "leaf": '<path d="M3 13C3 6 8 3 14 3c0 6-3 11-10 11z" fill="white"/><path d="M3 13l6-6" stroke="#0004"/>',
 }
 _DEFAULT_GLYPH = '<circle cx="8" cy="8" r="4" fill="white"/>'
 
@@ -96,7 +100,9 @@ def figures_text(row: Mapping) -> str:
         sub = f" of {row['substance']}" if row.get("substance") else ""
         parts.append(f"{float(row['quantity_kg']):,.0f} kg{sub}")
     if _present(row.get("count")):
-        parts.append(f"{int(row['count'])} destroyed/dismantled")
+        unit = {"arrest": "arrested", "eradication": "hectares eradicated"}.get(row.get("type"),
+                                                                              "destroyed/dismantled")
+        parts.append(f"{int(row['count'])} {unit}")
     return ", ".join(parts)
 
 

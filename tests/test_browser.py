@@ -100,9 +100,10 @@ def test_map_shows_seed_incidents_and_type_filter_changes_it(server, browser):
     frame = _map_frame(page)
     icons = frame.locator(".leaflet-marker-icon.im-icon")
     icons.first.wait_for(timeout=30000)
-    # 7 symbols: the Callao seizure pin, and one "somewhere in" marker per type and area (ambushes in the
-    # tri-border, the VRAEM, Huanta province and Junín; the VRAEM labs; the airstrips in three departments).
-    assert icons.count() == 7
+    # 8 symbols: the Callao seizure pin, and one "somewhere in" marker per type and area (ambushes in the
+    # tri-border, the VRAEM, Huanta province and Junín; the VRAEM labs; the airstrips in three departments;
+    # the arrest in Huanta province).
+    assert icons.count() == 8
     # footprints, zones and outlines are drawn on a canvas (prefer_canvas), not as SVG paths
     assert frame.locator(".leaflet-overlay-pane canvas").count() >= 1
     assert frame.locator(".im-legend").inner_text().startswith("Ambush")
@@ -128,9 +129,9 @@ def test_geojson_download_parses(server, browser):
         page.get_by_role("button", name="GeoJSON", exact=True).click()
     path = Path(info.value.path())
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["type"] == "FeatureCollection" and len(data["features"]) == 8
+    assert data["type"] == "FeatureCollection" and len(data["features"]) == 9
     assert {f["properties"]["type"] for f in data["features"]} == {"ambush", "seizure", "lab_dismantling",
-                                                                  "airstrip_destruction"}
+                                                                  "airstrip_destruction", "arrest"}
     context.close()
 
 

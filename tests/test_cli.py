@@ -19,7 +19,7 @@ def test_extract_folder_to_file_without_store(tmp_path, monkeypatch):
     monkeypatch.setenv("INCIDENT_MAP_STORE", str(tmp_path / "never.sqlite"))
     out = tmp_path / "o.geojson"
     assert main(["extract", str(SEEDS), "-o", str(out)]) == 0
-    assert len(json.loads(out.read_text())["features"]) == 10
+    assert len(json.loads(out.read_text())["features"]) == 11  # 9 events + 2 background statistics
     assert not (tmp_path / "never.sqlite").exists()
 
 
@@ -44,7 +44,7 @@ def test_extract_fails_when_nothing_readable(tmp_path, capsys):
 def test_build_and_export(tmp_path, capsys):
     db = tmp_path / "s.sqlite"
     assert main(["--store", str(db), "build"]) == 0
-    assert "5 articles, 10 incidents" in capsys.readouterr().out
+    assert "5 articles, 11 incidents" in capsys.readouterr().out
     out = tmp_path / "amb.geojson"
     assert main(["--store", str(db), "export", "--type", "ambush", "--since", "2017-01-01", "-o", str(out)]) == 0
     feats = json.loads(out.read_text())["features"]

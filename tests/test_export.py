@@ -78,7 +78,7 @@ def test_filters(frame):
     assert len(f(frame, query.Filter(types=["ambush"]))) == 4
     assert len(f(frame, query.Filter(include_background=True))) == len(frame)
     vraem = f(frame, query.Filter(regions=["vraem"]))
-    assert len(vraem) == 4  # 001 ambush, two 002 labs, 002 Huanta ambush
+    assert len(vraem) == 5  # 001 ambush, two 002 labs, 002 Huanta ambush and arrest
     assert len(f(frame, query.Filter(regions=["Junin"]))) == 4  # the VRAEM three cover Junín, plus 003
     dated = f(frame, query.Filter(since=__import__("datetime").date(2017, 1, 1)))
     assert set(dated["date"].str[:4]) == {"2017"}

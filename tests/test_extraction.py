@@ -21,7 +21,9 @@ def located(incidents, gazetteer):
 SEED_EVENTS = {
     # "On July 11, anti-drugs agents patrolling ... near the Triple Border ... leaving one officer dead and several
     # injured" (published 14 JUL 2014); "several" is no number.
-    "000": [("ambush", "2014-07-11", "2014-07-11", "day", ["Loreto"], ["Amazon tri-border"], 1, None, None, None)],
+    # The tri-border (Mariscal Ramón Castilla province) lies mostly on the Colombian border, hence both zones.
+    "000": [("ambush", "2014-07-11", "2014-07-11", "day", ["Loreto"], ["Amazon tri-border", "Peru–Colombia border"],
+             1, None, None, None)],
     # "Shining Path snipers attacked a police convoy on March 18, leaving three officers dead" (VRAEM, next
     # sentence); "on March 19, security forces seized 1,417 kilograms of cocaine ... in the port city of Callao".
     "001": [("ambush", "2017-03-18", "2017-03-18", "day", ["Ayacucho", "Cusco", "Junín"], ["VRAEM"], 3, None, None,
@@ -29,12 +31,14 @@ SEED_EVENTS = {
             ("seizure", "2017-03-19", "2017-03-19", "day", ["Callao"], [], None, None, 1417.0, None)],
     # Lab dismantled on July 22 in the VRAEM, "the total 1.5 metric tons of cocaine"; "another recently dismantled
     # complex discovered in the VRAEM last month" (June 2017); ambush "in the VRAEM's Huanta province on July 21",
-    # "four officers were wounded".
+    # "four officers were wounded", to free a trafficker arrested just before.
     "002": [("lab_dismantling", "2017-07-22", "2017-07-22", "day", ["Ayacucho", "Cusco", "Junín"], ["VRAEM"], None,
              None, 1500.0, None),
             ("lab_dismantling", "2017-06-01", "2017-06-30", "month", ["Ayacucho", "Cusco", "Junín"], ["VRAEM"], None,
              None, None, None),
-            ("ambush", "2017-07-21", "2017-07-21", "day", ["Ayacucho"], ["VRAEM"], None, 4, None, None)],
+            ("ambush", "2017-07-21", "2017-07-21", "day", ["Ayacucho"], ["VRAEM"], None, 4, None, None),
+            # "... an attempt by criminals to retrieve a drug trafficker who had just been arrested"
+            ("arrest", "2017-07-21", "2017-07-21", "day", ["Ayacucho"], ["VRAEM"], None, None, None, None)],
     # "little more than a month after ... Sendero Luminoso ... ambushed a convoy ... in Junin, killing 10 people";
     # the exercise ran May 8-13 (2016, inferred), so the ambush falls in April 2016.
     "003": [("ambush", "2016-04-01", "2016-04-30", "month", ["Junín"], [], 10, None, None, None)],
@@ -198,3 +202,27 @@ def test_ambiguous_place_takes_context_from_the_whole_article(extractor):
         "Analysts said it was unclear who owned the drugs.\n\nThe VRAEM remains the country's main coca hub.\n"))
     (seizure,) = inc
     assert seizure.place_ids == ["dist:050507"]  # Santa Rosa, La Mar province, Ayacucho
+
+
+def test_arrests_and_eradication(extractor, gazetteer):
+    inc = extractor.extract(article(
+        "Police arrested 14 suspected members of a drug gang in Tingo María on Tuesday.\n\n"
+        "Some 1,250 hectares of coca were eradicated in the Putumayo between January 10 and February 15, "
+        "officials said.\n", published=date(2021, 3, 10)))
+    kinds = {i.type: i for i in inc}
+    assert set(kinds) == {"arrest", "eradication"}
+    arrest = kinds["arrest"]
+    assert (arrest.count, arrest.date) == (14, "2021-03-09")
+    assert located([arrest], gazetteer)[0]["departments"] == ["Huánuco"]  # Tingo María, Leoncio Prado
+    erad = kinds["eradication"]
+    assert (erad.count, erad.date, erad.date_end, erad.place_ids) == (1250, "2021-01-10", "2021-02-15",
+                                                                       ["zone:putumayo"])
+
+
+def test_next_sentence_goes_on_with_the_same_day(extractor):
+    inc = extractor.extract(article(
+        "Peruvian security forces found 450 kilograms of cocaine base paste hidden in a truck in Ayacucho on "
+        "January 30. Three people were arrested.\n", published=date(2018, 2, 2)))
+    kinds = {i.type: i for i in inc}
+    assert kinds["seizure"].quantity_kg == 450.0 and kinds["seizure"].substance == "cocaine base paste"
+    assert (kinds["arrest"].count, kinds["arrest"].date) == (3, "2018-01-30")

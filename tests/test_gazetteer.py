@@ -156,3 +156,21 @@ def test_missing_data_dir_raises(tmp_path):
     (tmp_path / "gazetteer" / "names.yaml").write_text("departments: {}\n")
     with pytest.raises(GazetteerError, match="missing"):
         Gazetteer(tmp_path)
+
+
+def test_district_capitals_name_their_district(gazetteer):
+    # NOM_CAP of Río Tambo (120608) is Puerto Ocopa; of Pangoa (120606), San Martín de Pangoa
+    assert gazetteer.geocode("Puerto Ocopa").raw["id"] == "dist:120608"
+    assert gazetteer.geocode("San Martin de Pangoa").raw["id"] == "dist:120606"
+
+
+@pytest.mark.parametrize("name, zone, department", [
+    ("border with Bolivia", "zone:border_bolivia", "Puno"), ("Peru-Ecuador border", "zone:border_ecuador", "Tumbes"),
+    ("Brazilian border", "zone:border_brazil", "Ucayali"), ("Colombian border", "zone:border_colombia", "Loreto"),
+])
+def test_border_zones(gazetteer, name, zone, department):
+    assert ids(gazetteer, name)[0] == zone
+    members = gazetteer.zone_members[zone.split(":")[1]]
+    assert department in {gazetteer.get(f"dist:{u}").department for u in members}
+    # only border districts: Lima is on no land border
+    assert "Lima" not in {gazetteer.get(f"dist:{u}").department for u in members}

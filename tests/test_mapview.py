@@ -135,6 +135,6 @@ def test_basemap_choice(frame, regions):
 
 def test_department_counts_count_areas_in_each_department(frame):
     counts = mapview.department_counts(frame)
-    # VRAEM ambush + two VRAEM labs cover Ayacucho, Cusco, Junín; Huanta ambush Ayacucho; Junín ambush.
-    assert counts["Ayacucho"] == 4 and counts["Junín"] == 4 and counts["Cusco"] == 3
+    # VRAEM ambush + two VRAEM labs cover Ayacucho, Cusco, Junín; Huanta ambush and arrest Ayacucho; Junín ambush.
+    assert counts["Ayacucho"] == 5 and counts["Junín"] == 4 and counts["Cusco"] == 3
     assert counts["Loreto"] == 1 and counts["Callao"] == 1 and counts["Pasco"] == 1

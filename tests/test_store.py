@@ -19,8 +19,8 @@ def test_build_reads_every_seed(built):
     assert report.articles == 5 and report.errors == []
     frame = store.load(path)
     assert len(frame) == report.incidents
-    # 8 events + 2 background statistics, as read in test_extraction
-    assert (~frame["background"]).sum() == 8 and frame["background"].sum() == 2
+    # 9 events + 2 background statistics, as read in test_extraction
+    assert (~frame["background"]).sum() == 9 and frame["background"].sum() == 2
 
 
 def test_rebuild_is_idempotent(built, tmp_path):
