@@ -86,11 +86,16 @@ _KILLED = [
 # "A police officer died", "one soldier was killed": a single casualty named by an article rather than a number.
 _KILLED.append(re.compile(r"\b(?P<n>a|an|one)\s+(?:[\w-]+\s+){0,2}?" + _PEOPLE + r"\s+(?:was\s+)?"
                           r"(?:killed|died|murdered|slain|shot dead|assassinated)\b", re.IGNORECASE))
+# "killing one officer and wounding two": after the verb, a bare number counts people too.
+_KILLED.append(re.compile(r"\b(?:killing|killed)\s+(?P<n>" + _NUM + r")\b(?!\s*(?:percent|%|kilo|ton|hect|"
+                          r"years?|days?))", re.IGNORECASE))
 _WOUNDED = [
     re.compile(r"\b(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?(?:were\s+|was\s+|have been\s+|had been\s+)?"
                r"(?:wounded|injured|hurt)\b", re.IGNORECASE),
     re.compile(r"\b(?:wounded|wounding|injured|injuring)\s+(?:the\s+)?(?P<n>a|an|" + _NUM + r")\s+(?:[\w'’-]+\s+){0,3}?"
                + _PEOPLE + r"\b", re.IGNORECASE),
+    re.compile(r"\b(?:wounding|injuring)\s+(?P<n>" + _NUM + r")\b(?!\s*(?:percent|%|kilo|ton|hect))",
+               re.IGNORECASE),
 ]
 _ARRESTED = re.compile(r"\b(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?" + _PEOPLE
                        + r"\s+(?:were|have been|had been|was)\s+(?:arrested|detained|captured)|"
