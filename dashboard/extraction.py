@@ -13,7 +13,6 @@ import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
 
 from dashboard import temporal
 from dashboard.corpus import Article
@@ -673,15 +672,4 @@ def _places_compatible(group: list[_Candidate], c: _Candidate) -> bool:
                for a in mine for b in theirs)
 
 
-def extract_all(articles: list[Article], extractor: Extractor | None = None) -> list[Incident]:
-    """Incidents of several articles, in article order."""
-    extractor = extractor or Extractor()
-    return [inc for art in articles for inc in extractor.extract(art)]
-
-
-def with_date(article: Article, published: date) -> Article:
-    """A copy of ``article`` with a given publication date (metadata given later overrides inference)."""
-    return replace(article, published=published, published_inferred=False, published_note=None)
-
-
-__all__ = ["Extractor", "Incident", "Mention", "Sentence", "extract_all", "parse_number", "split_sentences"]
+__all__ = ["Extractor", "Incident", "Mention", "Sentence", "parse_number", "split_sentences"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -511,9 +510,4 @@ def default_gazetteer(data_dir: str | None = None) -> Gazetteer:
     return Gazetteer(data_dir)
 
 
-def place_to_geojson(place: Place) -> dict:
-    """A place's footprint as a GeoJSON geometry dict."""
-    return json.loads(shapely.to_geojson(place.footprint))
-
-
-__all__ = ["Gazetteer", "Mention", "Place", "PRECISION", "default_gazetteer", "normalize", "place_to_geojson"]
+__all__ = ["Gazetteer", "Mention", "Place", "PRECISION", "default_gazetteer", "normalize"]
