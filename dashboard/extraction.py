@@ -14,95 +14,11 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 
-from dashboard import temporal
+from dashboard import figures, temporal
 from dashboard.corpus import Article
 from dashboard.gazetteer import Gazetteer, Mention, Place, default_gazetteer, rank_candidates
 from dashboard.taxonomy import Lexicon, load_lexicon
 
-# ----------------------------------------------------------------------------- numbers
-_UNITS = {"zero": 0, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-          "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-          "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-          "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-          "hundred": 100, "dozen": 12, "a dozen": 12, "half a dozen": 6}
-_NUMWORD = (r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](?:one|two|three|four|five|six|seven|"
-            r"eight|nine)|half a dozen|(?:a|one|two|three|four|five|six|seven|eight|nine|ten) (?:dozen|hundred)|"
-            r"a dozen|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-            r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)")
-_NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + _NUMWORD + r")"
-_APPROX = (r"(?P<approx>nearly|almost|about|around|some|roughly|approximately|more than|over|at least|up to|"
-           r"close to)?\s*")
-
-
-def parse_number(text: str) -> float | None:
-    """``"1,417"`` -> 1417, ``"three"`` -> 3, ``"two dozen"`` -> 24, ``"twenty-one"`` -> 21."""
-    t = text.strip().lower()
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", t):
-        return float(t.replace(",", ""))
-    if t in _UNITS:
-        return float(_UNITS[t])
-    parts = re.split(r"[- ]", t)
-    if len(parts) == 2 and parts[1] in ("dozen", "hundred"):
-        return float(_UNITS.get(parts[0], 1) * _UNITS[parts[1]])
-    if len(parts) == 2 and parts[0] in _UNITS and parts[1] in _UNITS:
-        return float(_UNITS[parts[0]] + _UNITS[parts[1]])
-    return None
-
-
-_KG_PER = {"t": 1000.0, "ton": 1000.0, "tonne": 1000.0, "metric ton": 1000.0, "metric tonne": 1000.0,
-           "kg": 1.0, "kilo": 1.0, "kilogram": 1.0, "kilogramme": 1.0, "g": 0.001, "gram": 0.001,
-           "pound": 0.45359237, "lb": 0.45359237}
-_QTY = re.compile(_APPROX.replace("approx", "qapprox") + r"(?P<total>(?:the )?total(?: of)? )?(?P<num>" + _NUM
-                  + r")[\s-]*(?P<unit>metric tons?|metric tonnes?|tons?|tonnes?|t|kilograms?|kilogrammes?|kilos?|kgs?|"
-                  r"grams?|g|pounds?|lbs?)\b(?P<after>[^.;]{0,60})", re.IGNORECASE)
-_RATE = re.compile(r"^\s*(?:of \w+(?: \w+)? )?(?:per|a|each|every) (?:day|week|month|year)|^[^,]*\b(?:weekly|monthly|"
-                   r"annually|a year|per year|each year|every year|capacity)\b", re.IGNORECASE)
-_SUBSTANCES = [
-    ("cocaine base paste", r"(?:cocaine )?base paste|basic cocaine paste|pasta b[aá]sica"),
-    ("coca paste", r"coca paste"),
-    ("liquid cocaine", r"liquid cocaine"),
-    ("cocaine", r"cocaine(?: hydrochloride)?|clorhidrato"),
-    ("marijuana", r"marijuana|marihuana|cannabis"),
-    ("heroin", r"heroin"),
-    ("coca leaf", r"coca leaf|coca leaves"),
-    ("methamphetamine", r"methamphetamine|crystal meth"),
-    ("chemical precursors", r"(?:chemical )?precursors?|chemicals|insumos"),
-]
-_SUBSTANCE_RES = [(name, re.compile(r"\b(?:" + rx + r")\b", re.IGNORECASE)) for name, rx in _SUBSTANCES]
-_NON_DRUGS = {"chemical precursors"}
-
-_PEOPLE = (r"(?:police(?:m[ae]n|wom[ae]n)?|police officers?|officers?|soldiers?|troops|agents|people|persons|civilians|"
-           r"members|policemen|marines?|servicem[ae]n|major|captain|lieutenant|sergeant|commander|guards?|"
-           r"workers|farmers|residents|children|villagers|attackers|assailants|traffickers|gunmen|suspects|rebels|"
-           r"guerrillas|insurgents|individuals|men|women)")
-_KILLED = [
-    re.compile(r"\b(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?(?:were\s+|was\s+|have been\s+|had been\s+)?"
-               r"(?:killed|dead|murdered|slain|died|shot dead|assassinated|lost their lives)\b", re.IGNORECASE),
-    re.compile(r"\b(?:killed|killing|murdered|murdering|assassinated|assassinating|shot dead|slew|massacred|"
-               r"assassination of|murder of|killing of|deaths of)\s+(?:the\s+)?(?P<n>a|an|" + _NUM
-               + r")\s+(?:[\w'’-]+\s+){0,3}?" + _PEOPLE + r"\b", re.IGNORECASE),
-]
-# "A police officer died", "one soldier was killed": a single casualty named by an article rather than a number.
-_KILLED.append(re.compile(r"\b(?P<n>a|an|one)\s+(?:[\w-]+\s+){0,2}?" + _PEOPLE + r"\s+(?:was\s+)?"
-                          r"(?:killed|died|murdered|slain|shot dead|assassinated)\b", re.IGNORECASE))
-# "killing one officer and wounding two": after the verb, a bare number counts people too.
-_KILLED.append(re.compile(r"\b(?:killing|killed)\s+(?P<n>" + _NUM + r")\b(?!\s*(?:percent|%|kilo|ton|hect|"
-                          r"years?|days?))", re.IGNORECASE))
-_WOUNDED = [
-    re.compile(r"\b(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?(?:were\s+|was\s+|have been\s+|had been\s+)?"
-               r"(?:wounded|injured|hurt)\b", re.IGNORECASE),
-    re.compile(r"\b(?:wounded|wounding|injured|injuring)\s+(?:the\s+)?(?P<n>a|an|" + _NUM + r")\s+(?:[\w'’-]+\s+){0,3}?"
-               + _PEOPLE + r"\b", re.IGNORECASE),
-    re.compile(r"\b(?:wounding|injuring)\s+(?P<n>" + _NUM + r")\b(?!\s*(?:percent|%|kilo|ton|hect))",
-               re.IGNORECASE),
-]
-_ARRESTED = re.compile(r"\b(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?" + _PEOPLE
-                       + r"\s+(?:were|have been|had been|was)\s+(?:arrested|detained|captured)|"
-                       r"\b(?:arrested|detained|captured)\s+(?P<n2>" + _NUM + r")\s+(?:[\w-]+\s+){0,3}?" + _PEOPLE,
-                       re.IGNORECASE)
-_HECTARES = re.compile(r"\b(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?:hectares|ha)\b", re.IGNORECASE)
-_COUNT_OBJECT = re.compile(_APPROX + r"(?P<n>" + _NUM + r")\s+(?:[\w-]+\s+){0,2}?(?P<obj>air ?strips?|landing strips?|"
-                           r"runways?|labs?|laborator(?:y|ies)|maceration pits?|complex(?:es)?)\b", re.IGNORECASE)
 _OUTLET_AFTER = re.compile(r"\b(?:reported|according to|reports)\s+(?:the\s+)?(?P<o>(?:[A-Z][\w'’.-]*|"
                            r"de|del|la|el|los)(?:\s+(?:[A-Z][\w'’.-]*|de|del|la|el|los))*)")
 _OUTLET_BEFORE = re.compile(r"(?P<o>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})\s+(?:reported|said in a report)\b")
@@ -114,10 +30,6 @@ _UNKNOWN_PLACE = re.compile(r"\b(?:in|near|at)\s+(?:the\s+)?(?:town|village|dist
                             r"\s*(?:of\s+)?(?P<p>[A-Z][a-zá-úñ]+(?:\s+(?:de|del|la)?\s*[A-Z][a-zá-úñ]+){0,3})")
 _WIRE_DATELINE = re.compile(r"^[A-ZÁÉÍÓÚÑ][\w ,.]{0,40}?\((AP|AFP|Reuters|EFE|Andina|ANSA|dpa|Xinhua)\)\s*[—–-]")
 _IN_OUTLET = re.compile(r"\b(?:reported|according to|reports|told)\s+(?:[A-Z][\w'’.-]*\s+){0,4}$")
-# Cheap pre-checks before the costly number patterns.
-_CASUALTY_WORDS = re.compile(r"kill|dead|die|murder|slain|assassin|wound|injur|hurt|lost their lives", re.IGNORECASE)
-_WEIGHT_WORDS = re.compile(r"ton|kilo|kg|gram|pound|lb|\dt\b|\st\b", re.IGNORECASE)
-_COUNT_WORDS = re.compile(r"strip|runway|lab|complex|pit", re.IGNORECASE)
 _HAS_DIGIT = re.compile(r"\d")
 _ANAPHORA = re.compile(r"(?:The|These|Those|This|It|They|Both|All|Each|Some|Most|Many)\b")
 _ABBREV = re.compile(r"(?:\b(?:Gen|Col|Lt|Capt|Sgt|Maj|Dr|Mr|Mrs|Ms|St|No|Jr|Sr|Gov|Sen|Rep|Inc|Co|vs|approx|"
@@ -223,14 +135,32 @@ class Extractor:
         for key in self._no_keywords:
             for i in range(len(sentences)):
                 maybe.setdefault(i, set()).add(key)
-        if not maybe:
-            return []
-        place_at = self._place_index(article.text, sentences, maybe)
-        dates = self._dates(article, sentences, set(maybe))
-        candidates: list[_Candidate] = []
+        # Then the trigger patterns, on those sentences only; places and dates are read around the hits.
+        triggered: dict[int, dict[str, list[re.Match]]] = {}
         for i, kinds in maybe.items():
-            candidates += self._candidates(sentences, i, place_at, dates, kinds)
+            hits = self._triggers(sentences[i].text, kinds)
+            if hits:
+                triggered[i] = hits
+        if not triggered:
+            return []
+        place_at = self._place_index(article.text, sentences, triggered)
+        dates = self._dates(article, sentences, set(triggered))
+        candidates: list[_Candidate] = []
+        for i, hits in triggered.items():
+            candidates += self._candidates(sentences, i, place_at, dates, hits)
         return self._merge(article, candidates)
+
+    def _triggers(self, text: str, kinds: set[str]) -> dict[str, list[re.Match]]:
+        """Trigger matches per incident type in one sentence (types whose keywords it holds)."""
+        out = {}
+        for key in kinds:
+            itype = self.lexicon.types[key]
+            if itype.needs_any and not itype.needs_any.search(text):
+                continue
+            hits = [m for rx in itype.triggers for m in rx.finditer(text)]
+            if hits:
+                out[key] = hits
+        return out
 
     def _place_index(self, text: str, sentences: list[Sentence], maybe: dict[int, set[str]]) -> dict:
         """Resolved places by character span: read in the candidate sentences and their neighbours.
@@ -276,15 +206,11 @@ class Extractor:
 
     # ------------------------------------------------------------------ candidates
     def _candidates(self, sentences: list[Sentence], i: int, place_at: dict, dates: dict,
-                    maybe_types: set[str]) -> list[_Candidate]:
+                    triggered: dict[str, list[re.Match]]) -> list[_Candidate]:
         sent = sentences[i]
         found: list[tuple[str, re.Match]] = []
-        for key, itype in self.lexicon.types.items():
-            if key not in maybe_types:
-                continue
-            if itype.needs_any and not itype.needs_any.search(sent.text):
-                continue
-            hits = [m for rx in itype.triggers for m in rx.finditer(sent.text)]
+        for key in self.lexicon.types:  # lexicon order, so output order does not depend on set order
+            hits = triggered.get(key)
             if not hits:
                 continue
             events = [m for m in hits if not self._generic(m, sent, dates.get(i, []))]
@@ -296,13 +222,13 @@ class Extractor:
         background = self.lexicon.is_background(text)
         kinds = {k for k, _ in found}
         killed = wounded = None
-        if "ambush" in kinds and _CASUALTY_WORDS.search(text):
-            killed = _first_number(_KILLED, text)
-            wounded = _first_number(_WOUNDED, text)
-        qty, qty_total, substance = _quantity(text) if _WEIGHT_WORDS.search(text) else (None, False, None)
-        count, count_approx = _count(text) if _COUNT_WORDS.search(text) else (None, False)
-        arrested = _arrested(text) if "arrest" in kinds else None
-        hectares = _hectares(text) if "eradication" in kinds else None
+        if "ambush" in kinds and figures.CASUALTY_WORDS.search(text):
+            killed = figures.first_number(figures.KILLED, text)
+            wounded = figures.first_number(figures.WOUNDED, text)
+        qty, qty_total, substance = figures.quantity(text) if figures.WEIGHT_WORDS.search(text) else (None, False, None)
+        count, count_approx = figures.count_of(text) if figures.COUNT_WORDS.search(text) else (None, False)
+        arrested = figures.arrested(text) if "arrest" in kinds else None
+        hectares = figures.hectares(text) if "eradication" in kinds else None
         actors = self.lexicon.find_actors(text)
         places, place_text, unknown, excluded = self._places(sent, place_at)
         named_zones = self._zones_named(sent, place_at)
@@ -367,7 +293,7 @@ class Extractor:
         if not plural:
             return False
         before = sent.text[max(0, m.start("object") - 40):m.start("object")]
-        if re.search(_NUM + r"\s+(?:[\w-]+\s+){0,2}$", before, re.IGNORECASE):
+        if re.search(figures.NUM + r"\s+(?:[\w-]+\s+){0,2}$", before, re.IGNORECASE):
             return False
         pos = sent.start + m.start()
         return not any(abs(off - pos) < 60 for off, _, kind, _ in sent_dates if kind not in ("year",))
@@ -553,73 +479,6 @@ def _ambiguous(mention: Mention) -> bool:
     return len({c.id for c in mention.candidates if c.kind == top.kind and c.is_peru}) > 1
 
 
-def _first_number(patterns: list[re.Pattern], text: str) -> int | None:
-    values = []
-    for rx in patterns:
-        for m in rx.finditer(text):
-            n = parse_number(m["n"])
-            if n is not None and n < 10000:
-                values.append(int(n))
-    return max(values) if values else None
-
-
-def _quantity(text: str) -> tuple[float | None, bool, str | None]:
-    """Find the largest drug quantity in kilograms (rates and precursors excluded).
-
-    Returns the kilograms, whether the text calls it a total, and the substance.
-    """
-    best: tuple[float, bool, str | None] | None = None
-    for m in _QTY.finditer(text):
-        unit = m["unit"].lower().rstrip("s") if m["unit"].lower() not in ("lbs", "kgs") else m["unit"].lower()[:-1]
-        unit = {"kilogramme": "kilogram"}.get(unit, unit)
-        factor = _KG_PER.get(unit)
-        number = parse_number(m["num"])
-        if factor is None or number is None:
-            continue
-        if _RATE.search(m["after"]):
-            continue
-        substance = None
-        window = m["after"][:40]
-        for name, rx in _SUBSTANCE_RES:
-            if rx.search(window):
-                substance = name
-                break
-        if substance is None:  # "1,417 kilograms" with the drug named before ("cocaine seizure of 2 tons")
-            for name, rx in _SUBSTANCE_RES:
-                if rx.search(text[max(0, m.start() - 40):m.start()]):
-                    substance = name
-                    break
-        if substance in _NON_DRUGS:
-            continue
-        kg = number * factor
-        total = bool(m["total"])
-        if best is None or (total, kg) > (best[1], best[0]):
-            best = (kg, total, substance)
-    return best if best else (None, False, None)
-
-
-def _arrested(text: str) -> int | None:
-    """People arrested ("three people were arrested", "detained 14 suspects")."""
-    for m in _ARRESTED.finditer(text):
-        n = parse_number(m["n"] or m["n2"])
-        if n is not None:
-            return int(n)
-    return None
-
-
-def _hectares(text: str) -> int | None:
-    m = _HECTARES.search(text)
-    return int(float(m["n"].replace(",", ""))) if m else None
-
-
-def _count(text: str) -> tuple[int | None, bool]:
-    for m in _COUNT_OBJECT.finditer(text):
-        n = parse_number(m["n"])
-        if n is not None and n < 100000:
-            return int(n), bool(m["approx"]) or "dozen" in m["n"].lower()
-    return None, False
-
-
 def _choose_places(places: list[Place]) -> list[Place]:
     """One place, or several of one kind ("Pasco, Huánuco and Ucayali"); nested places give the innermost."""
     unique = list(dict.fromkeys(places))
@@ -672,4 +531,4 @@ def _places_compatible(group: list[_Candidate], c: _Candidate) -> bool:
                for a in mine for b in theirs)
 
 
-__all__ = ["Extractor", "Incident", "Mention", "Sentence", "parse_number", "split_sentences"]
+__all__ = ["Extractor", "Incident", "Mention", "Sentence", "split_sentences"]

@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 
 from dashboard.corpus import parse_article
-from dashboard.extraction import parse_number, split_sentences
+from dashboard.extraction import split_sentences
+from dashboard.figures import parse_number
 from dashboard.regions import locate
 
 
