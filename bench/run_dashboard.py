@@ -174,6 +174,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=100_000)
     p.add_argument("--changes", type=int, default=6)
+    p.add_argument("--no-baseline", action="store_true", help="skip the plain folium map (it takes minutes)")
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -187,8 +188,10 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             ours = bench_dashboard(tmp / "bench.sqlite", page, args.changes)
-            page2 = browser.new_page(viewport={"width": 1400, "height": 1000})
-            plain = bench_plain_folium(frame, page2, tmp / "plain.html")
+            plain = None
+            if not args.no_baseline:
+                page2 = browser.new_page(viewport={"width": 1400, "height": 1000})
+                plain = bench_plain_folium(frame, page2, tmp / "plain.html")
             browser.close()
         shot = tmp / "dashboard-100k.png"
         if shot.exists():

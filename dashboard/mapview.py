@@ -188,7 +188,10 @@ def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None =
     if departments is not None:  # under the incident layers, so footprints stay visible on the shading
         _choropleth(m, frame, departments, show=choropleth)
     types = incident_types()
-    located = frame[frame.geometry.notna()] if len(frame) else frame
+    # Only the columns the map reads: slicing a wide frame per type and layer is what costs at 100,000 rows.
+    keep = [c for c in dict.fromkeys(_POPUP_COLUMNS + ["id", "district", "province", "location_id"])
+            if c in frame.columns]
+    located = frame.loc[frame.geometry.notna().to_numpy(), keep + [frame.geometry.name]] if len(frame) else frame
     is_point = (located.geometry.geom_type == "Point").to_numpy() if len(located) else None
     # One budget for the whole map: beyond it every type is aggregated, so the page stays small and quick.
     aggregate = bool(len(located)) and int(is_point.sum()) > max_markers
@@ -286,7 +289,8 @@ def _add_areas(group, areas: gpd.GeoDataFrame, kind: IncidentType) -> None:
         ).add_to(group)
         total = len(part)
         first = np.argsort(part["date"].fillna("9999").to_numpy(dtype=str), kind="stable")[:AREA_POPUP_ROWS]
-        shown = pd.DataFrame(part.iloc[first].drop(columns="geometry")).to_dict("records")
+        cols = [c for c in _POPUP_COLUMNS if c in part.columns]
+        shown = pd.DataFrame(part[cols].iloc[first]).to_dict("records")
         body = "".join(popup_html(r) for r in shown)
         if total > AREA_POPUP_ROWS:
             body += f"<div>… and {total - AREA_POPUP_ROWS} more</div>"
@@ -298,6 +302,10 @@ def _add_areas(group, areas: gpd.GeoDataFrame, kind: IncidentType) -> None:
 
 
 _FOOTPRINTS: dict[tuple, dict] = {}
+# What popup_html reads: selecting these first keeps popups of large areas cheap.
+_POPUP_COLUMNS = ["type", "date", "date_end", "date_precision", "place", "location_name", "geo_precision", "title",
+                  "article", "url", "outlet", "published", "actors", "reported_by", "evidence", "killed", "wounded",
+                  "quantity_kg", "substance", "count", "sources"]
 
 
 def _footprint_geojson(loc_id: str, geom) -> dict:
@@ -361,7 +369,7 @@ def _zones(m: folium.Map, zones: gpd.GeoDataFrame) -> None:
     group = folium.FeatureGroup(name="Zones (VRAEM, tri-border, ...)", show=True).add_to(m)
     for row in zones.itertuples():
         folium.GeoJson(
-            json.loads(gpd.GeoSeries([row.geometry.simplify(0.01)], crs=4326).to_json()),
+            _footprint_geojson(f"zone-outline:{row.id}", row.geometry),
             style_function=lambda _f: {"color": "#333", "weight": 1.5, "dashArray": "2 4", "fill": False},
             tooltip=esc(row.name), control=False).add_to(group)
 

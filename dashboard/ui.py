@@ -67,8 +67,16 @@ def _articles(path: str, mtime: float) -> dict[str, dict]:
             for a in store.load_articles(path)}
 
 
-def _reviewed(path: Path, mtime: float) -> gpd.GeoDataFrame:
-    """The cached incidents with the current reviews applied (reviews change between reruns; incidents not)."""
+def _reviews_version(path: Path) -> int:
+    """Changes whenever a review is saved (WAL mode writes the -wal file first)."""
+    rp = reviews_path(path)
+    files = [rp, rp.with_name(rp.name + "-wal")]
+    return max((f.stat().st_mtime_ns + f.stat().st_size for f in files if f.exists()), default=0)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _reviewed(path: Path, mtime: float, reviews_version: int) -> gpd.GeoDataFrame:
+    """The cached incidents with the reviews applied, again only when the store or the reviews change."""
     frame = review.apply(_incidents(str(path), mtime), ReviewStore(reviews_path(path)), default_gazetteer(),
                          _articles(str(path), mtime))
     if frame["_month"].isna().any():  # incidents added by an analyst
@@ -332,7 +340,7 @@ def main() -> None:
     _static_assets()
     path = _ensure_store()
     mtime = path.stat().st_mtime
-    frame = _reviewed(path, mtime)
+    frame = _reviewed(path, mtime, _reviews_version(path))
     options = _options(str(path), mtime)
     _init_state(options["dates"])
     flt = _sidebar(options)
