@@ -7,6 +7,12 @@ changes. In the same run it measures the baseline: a plain folium map with one m
 so it works offline), loaded in the same browser. Reports both times and both page sizes.
 
 Target: under 2 s from filter change to map drawn, with the page responsive.
+
+Last measured (2026-11-22, 2-core machine, 100,000 incidents): filter change to map drawn, median of 8 changes
+1.62 s (1.30-1.44 s to one type, 1.86-2.07 s back to all types; other runs gave medians 1.33-2.01 s); map
+document 1.0 MB (points aggregated per province beyond 1,500, areas drawn once per place). Baseline in the same
+kind of run: a plain folium map of the same incidents took 42-48 s to render in Python and 271-303 s to load in
+Chromium, 22 MB.
 """
 
 from __future__ import annotations
