@@ -48,7 +48,7 @@ def merge_across_articles(incidents: Sequence[Incident], articles: Mapping[str, 
         groups.setdefault(find(i), []).append(i)
     out = []
     for members in groups.values():
-        out.append(_combine([items[i] for i in members], articles))
+        out.append(_combine([items[i] for i in members], articles, gazetteer))
     # keep the extraction order (article order, then text order) for stable output
     first = {id_: n for n, id_ in enumerate(inc.id for inc in incidents)}
     return sorted(out, key=lambda inc: first[inc.id])
@@ -68,14 +68,14 @@ def _same_place(a: Incident, b: Incident, gazetteer: Gazetteer) -> bool:
     return bool(shapely.intersection(small, large).area >= CONTAINED * small.area)
 
 
-def _combine(group: list[Incident], articles: Mapping[str, Article]) -> Incident:
+def _combine(group: list[Incident], articles: Mapping[str, Article], gazetteer: Gazetteer) -> Incident:
     if len(group) == 1:
         return group[0]
 
     def key(inc: Incident):
         art = articles.get(inc.article)
         published = art.published.isoformat() if art and art.published else "9999"
-        return (_precision(inc), _DATE_RANK.get(inc.date_precision, 4), published, inc.id)
+        return (_precision(inc, gazetteer), _DATE_RANK.get(inc.date_precision, 4), published, inc.id)
 
     group = sorted(group, key=key)
     best = group[0]
@@ -88,12 +88,10 @@ def _combine(group: list[Incident], articles: Mapping[str, Article]) -> Incident
     return replace(best, **filled, actors=actors, sources=sources)
 
 
-def _precision(inc: Incident) -> int:
-    # more place ids = a wider area; a single id's kind is in its prefix
-    if len(inc.place_ids) > 1:
-        return 5
-    kind = inc.place_ids[0].split(":", 1)[0]
-    return {"town": 1, "dist": 2, "prov": 3, "dep": 4, "zone": 4, "river": 4, "country": 6}.get(kind, 5)
+def _precision(inc: Incident, gazetteer: Gazetteer) -> float:
+    # the gazetteer's precision level; several places are a wider area than one of the same level
+    level = max(gazetteer.get(pid).precision for pid in inc.place_ids)
+    return level + (0.5 if len(inc.place_ids) > 1 else 0.0)
 
 
 def _source(inc: Incident, article: Article | None) -> dict:

@@ -426,8 +426,7 @@ class Gazetteer:
         """Pick one place per mention, preferring candidates consistent with the unambiguous mentions."""
         mentions = list(mentions)
         firm = [rank_candidates(list(m.candidates), m.hint, ())[0] for m in mentions
-                if m.candidates and len(rank_candidates(list(m.candidates), m.hint, ())) >= 1
-                and _is_firm(m)]
+                if m.candidates and _is_firm(m)]
         return [rank_candidates(list(m.candidates), m.hint, firm)[0] for m in mentions if m.candidates]
 
     def footprint(self, place_ids: Sequence[str]):

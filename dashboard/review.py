@@ -230,9 +230,7 @@ def load_reviewed(store_file: str | Path, gazetteer: Gazetteer, frame: gpd.GeoDa
     reviews = ReviewStore(reviews_path(store_file))
     articles = {}
     if reviews.path.exists():
-        articles = {a.name: {"name": a.name, "text": a.text, "title": a.title, "outlet": a.outlet, "url": a.url,
-                             "published": a.published.isoformat() if a.published else None}
-                    for a in store.load_articles(store_file)}
+        articles = store.article_records(store_file)
     return apply(frame, reviews, gazetteer, articles)
 
 

@@ -229,6 +229,13 @@ def load_articles(path: str | Path | None = None) -> list[Article]:
                     content_hash=r[8], text=r[9]) for r in rows]
 
 
+def article_records(path: str | Path | None = None) -> dict[str, dict]:
+    """Stored articles by name, as plain records (name, text, title, outlet, url, byline, published)."""
+    return {a.name: {"name": a.name, "text": a.text, "title": a.title, "outlet": a.outlet, "url": a.url,
+                     "byline": a.byline, "published": a.published.isoformat() if a.published else None}
+            for a in load_articles(path)}
+
+
 def article_text(name: str, path: str | Path | None = None) -> dict | None:
     """An article's stored record (title, published, outlet, url, text), or None."""
     con = connect(path)

@@ -62,9 +62,7 @@ def _incidents(path: str, mtime: float) -> gpd.GeoDataFrame:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _articles(path: str, mtime: float) -> dict[str, dict]:
     """Stored articles by name (text and metadata), for reviews and the article view."""
-    return {a.name: {"name": a.name, "text": a.text, "title": a.title, "outlet": a.outlet, "url": a.url,
-                     "byline": a.byline, "published": a.published.isoformat() if a.published else None}
-            for a in store.load_articles(path)}
+    return store.article_records(path)
 
 
 def _reviews_version(path: Path) -> int:

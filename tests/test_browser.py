@@ -166,13 +166,19 @@ def test_review_reject_hides_incident(server, browser):
     _panel(page, "Incidents and review")
     grid = page.locator("[data-testid='stDataFrame']:visible").first
     grid.wait_for(timeout=30000)
-    page.wait_for_timeout(1500)  # the grid draws on a canvas after it appears
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 15, box["y"] + 55)  # the first row's selection box
-    page.wait_for_timeout(1000)
+    reject = page.get_by_role("button", name="Reject")
+    for _ in range(10):  # the grid draws on a canvas after it appears, later on a loaded machine
+        page.wait_for_timeout(1000)
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 15, box["y"] + 55)  # the first row's selection box
+        try:
+            reject.wait_for(timeout=3000)
+            break
+        except Exception:
+            continue
     page.locator("[data-testid='stMain']").screenshot(path=str(tmp / "review-selected.png"))
-    page.get_by_role("button", name="Reject").click()
+    reject.click()
     page.wait_for_function("([b]) => [...document.querySelectorAll('p, div')].some(e => "
                            "e.innerText && e.innerText.includes('incidents match the filters') && "
                            "!e.innerText.includes(b))", arg=[before.split(" · ")[0]], timeout=60000)
