@@ -1,7 +1,7 @@
 """Turn an article into incidents: rules and lexicons, no trained model.
 
 The pipeline per article: split into paragraphs and sentences; find trigger phrases of each incident type
-(``data/taxonomy.yaml``); for each trigger collect the date, places, casualties, quantities, counts, actors and the
+(``dashboard/data/taxonomy.yaml``); for each trigger collect the date, places, casualties, quantities, counts, actors and the
 outlet from its sentence (places and outlet also from the next or previous sentence of the paragraph when the
 sentence has none); drop generic statements ("destroying airstrips has little impact"); flag aggregates as
 background; and merge mentions of one event into one incident.
@@ -106,7 +106,7 @@ class Extractor:
     gazetteer
         Places to recognise; the package's default gazetteer when omitted.
     lexicon
-        Incident types, actors, outlets and background phrases; ``data/taxonomy.yaml`` when omitted.
+        Incident types, actors, outlets and background phrases; ``dashboard/data/taxonomy.yaml`` when omitted.
     """
 
     def __init__(self, gazetteer: Gazetteer | None = None, lexicon: Lexicon | None = None) -> None:

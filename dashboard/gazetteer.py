@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,7 +25,8 @@ from unidecode import unidecode
 
 from dashboard.errors import GazetteerError
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# Package data, read through importlib.resources so that a wheel install finds it as an editable one does.
+DATA_DIR = Path(str(resources.files("dashboard").joinpath("data")))
 
 #: Precision levels, in the spirit of ACLED's geo_precision and UCDP's where_prec: lower is more exact.
 PRECISION = {"point": 1, "district": 2, "province": 3, "region": 4, "country": 5}

@@ -1,4 +1,4 @@
-"""Incident types, actors and outlets: the extractor's lexicon, loaded from ``data/taxonomy.yaml``.
+"""Incident types, actors and outlets: the extractor's lexicon, loaded from ``dashboard/data/taxonomy.yaml``.
 
 The registry is a plain dict from type key to :class:`IncidentType`; adding a type is adding an entry to the YAML.
 """

@@ -22,7 +22,7 @@ def test_counts_match_the_boundary_files(gazetteer):
     # 197 features with 195 distinct codes: Piura (2001) and one Ayacucho province (0510) come in two pieces
     assert kinds.count("province") == 195
     pieces = [shape(f["geometry"]) for f in json.loads(
-        (ROOT / "data/boundaries/peru_provincial_simple.geojson").read_text())["features"]
+        (ROOT / "dashboard/data/boundaries/peru_provincial_simple.geojson").read_text())["features"]
         if f["properties"]["FIRST_IDPR"] == "2001"]
     assert len(pieces) == 2
     piura = gazetteer.get("prov:2001").footprint
