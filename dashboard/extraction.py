@@ -1,39 +1,34 @@
-"""Turn an article into incidents: rules and lexicons, no trained model.
+"""Turn an article into incidents: rules read from a language pack and the taxonomy, no trained model.
 
-The pipeline per article: split into paragraphs and sentences; find trigger phrases of each incident type
-(``dashboard/data/taxonomy.yaml``); for each trigger collect the date, places, casualties, quantities, counts, actors and the
-outlet from its sentence (places and outlet also from the next or previous sentence of the paragraph when the
-sentence has none); drop generic statements ("destroying airstrips has little impact"); flag aggregates as
-background; and merge mentions of one event into one incident.
+Per article: choose the language pack; split into paragraphs and sentences; find trigger phrases of each incident
+type; for each trigger read the date, places, casualties, quantities, counts, actors and outlet of its sentence,
+falling back on the paragraph and then on the article's lead (news states the event's date and place once, early,
+and goes on about "the attack"); drop generic statements; flag aggregates and old events recalled in passing as
+background; merge the mentions of one event, and fold into an event the types it absorbs (arrests in a raid, the
+drugs found in a lab). Nothing here names a word of any language: that is the pack's job.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from dashboard import figures, temporal
 from dashboard.corpus import Article
 from dashboard.gazetteer import Gazetteer, Mention, Place, default_gazetteer, rank_candidates
+from dashboard.langpack import DEFAULT_LANGUAGE, LanguagePack, available_languages, load_pack
 from dashboard.taxonomy import Lexicon, load_lexicon
 
-_OUTLET_AFTER = re.compile(r"\b(?:reported|according to|reports)\s+(?:the\s+)?(?P<o>(?:[A-Z][\w'’.-]*|"
-                           r"de|del|la|el|los)(?:\s+(?:[A-Z][\w'’.-]*|de|del|la|el|los))*)")
-_OUTLET_BEFORE = re.compile(r"(?P<o>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})\s+(?:reported|said in a report)\b")
-_RELATIONAL = re.compile(r"\b(?:north|south|east|west|northeast|northwest|southeast|southwest|outside|away|far)\s+"
-                         r"(?:of|from)\s+(?:the\s+)?$|\b(?:bound for|destined for|sent (?:from|to)|headed (?:for|to)|"
-                         r"into|to|toward|towards|from|across the border with|border with|with)\s+(?:the\s+)?$",
-                         re.IGNORECASE)
-_UNKNOWN_PLACE = re.compile(r"\b(?:in|near|at)\s+(?:the\s+)?(?:town|village|district|province|region|city)?"
-                            r"\s*(?:of\s+)?(?P<p>[A-Z][a-zá-úñ]+(?:\s+(?:de|del|la)?\s*[A-Z][a-zá-úñ]+){0,3})")
-_WIRE_DATELINE = re.compile(r"^[A-ZÁÉÍÓÚÑ][\w ,.]{0,40}?\((AP|AFP|Reuters|EFE|Andina|ANSA|dpa|Xinhua)\)\s*[—–-]")
-_IN_OUTLET = re.compile(r"\b(?:reported|according to|reports|told)\s+(?:[A-Z][\w'’.-]*\s+){0,4}$")
-_HAS_DIGIT = re.compile(r"\d")
-_ANAPHORA = re.compile(r"(?:The|These|Those|This|It|They|Both|All|Each|Some|Most|Many)\b")
-_ABBREV = re.compile(r"(?:\b(?:Gen|Col|Lt|Capt|Sgt|Maj|Dr|Mr|Mrs|Ms|St|No|Jr|Sr|Gov|Sen|Rep|Inc|Co|vs|approx|"
-                     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z]|\b[A-Z]\.[A-Z])\.$")
+# An event whose only date ends this long before the article is recalled in passing, not reported.
+RECALL_DAYS = 365
+# Figures beyond these are kept but flagged for review.
+IMPLAUSIBLE = {"quantity_kg": 100_000.0, "killed": 1000, "wounded": 1000, "count": 100_000}
+EARLIEST_YEAR = 1980
+LEAD_MIN_WORDS = 10
 
 
 @dataclass(frozen=True)
@@ -73,17 +68,21 @@ class Incident:
     named_zone_ids: list[str] = field(default_factory=list)
     mentions: list[tuple[int, int]] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
+    language: str | None = None
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _Candidate:
     type: str
     sentence: Sentence
+    index: int
     trigger_start: int
     when: temporal.Resolved | None
-    explicit_date: bool
+    date_strength: int  # 3 a day in its sentence, 2 a vaguer date there, 1 a neighbour's, 0 the lead's/a report date
     places: list[Place]
     place_text: str | None
+    place_strength: int  # 2 in its sentence, 1 from context
     unknown_place: str | None
     killed: int | None
     wounded: int | None
@@ -106,234 +105,365 @@ class Extractor:
     gazetteer
         Places to recognise; the package's default gazetteer when omitted.
     lexicon
-        Incident types, actors, outlets and background phrases; ``dashboard/data/taxonomy.yaml`` when omitted.
+        Force one lexicon (taxonomy + language pack) for every article; by default each article's language
+        chooses its pack.
     """
 
     def __init__(self, gazetteer: Gazetteer | None = None, lexicon: Lexicon | None = None) -> None:
         self.gazetteer = gazetteer or default_gazetteer()
-        self.lexicon = lexicon or load_lexicon()
-        # Keyword -> type; a type without keywords is tried on every sentence.
-        self._keyword_type = {w: k for k, t in self.lexicon.types.items() for w in t.keywords}
-        self._no_keywords = [k for k, t in self.lexicon.types.items() if not t.keywords]
-        words = sorted(self._keyword_type, key=len, reverse=True)
-        self._keyword_re = re.compile("|".join(map(re.escape, words)) if words else "(?!)")
-        outlets = sorted(self.lexicon.outlets, key=len, reverse=True)
-        self._outlet_re = re.compile(r"\b(?:" + "|".join(re.escape(o) for o in outlets) + r")\b")
+        self.lexicon = lexicon
+        self._state: dict[str, _PackState] = {}
 
     # ------------------------------------------------------------------ public
+    def language_of(self, article: Article) -> str:
+        """The article's language: given in its metadata, else detected from its text."""
+        given = getattr(article, "language", None) or (article.meta or {}).get("language")
+        if isinstance(given, str) and given.lower()[:2] in available_languages():
+            return given.lower()[:2]
+        return detect_language(article.text)
+
     def extract(self, article: Article) -> list[Incident]:
         """Incidents reported by ``article``: events first in text order, then background statistics."""
-        sentences = split_sentences(article.text)
+        lex = self.lexicon or load_lexicon(self.language_of(article))
+        st = self._state.get(lex.pack.code) if self.lexicon is None else None
+        if st is None:
+            st = _PackState(lex)
+            if self.lexicon is None:
+                self._state[lex.pack.code] = st
+        return _Run(self, st, article).incidents()
+
+
+class _PackState:
+    """What the extractor compiles once per lexicon."""
+
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+        self.pack: LanguagePack = lex.pack
+        triggers = self.pack.triggers
+        self.keyword_type = {w: k for k, t in triggers.items() for w in t.keywords if k in lex.types}
+        self.no_keywords = [k for k, t in triggers.items() if not t.keywords and k in lex.types]
+        words = sorted(self.keyword_type, key=len, reverse=True)
+        self.keyword_re = re.compile("|".join(map(re.escape, words)) if words else "(?!)")
+        outlets = sorted(lex.outlets, key=len, reverse=True)
+        self.outlet_re = re.compile(r"\b(?:" + "|".join(re.escape(o) for o in outlets) + r")\b")
+        p = self.pack
+        self.dateline = p.regex("places", "dateline", flags=0)
+        self.relational = p.regex("places", "relational")
+        self.not_place = p.regex("places", "not_place", flags=0)
+        self.not_place_after = p.regex("places", "not_place_after", flags=0)
+        self.unknown = p.regex("places", "unknown", flags=0)
+        self.generic = p.regex("generic")
+        self.anaphora = p.regex("anaphora", flags=0)
+        self.clause_break = p.regex("clause_break")
+        self.recall = p.regex("recall")
+        self.report = p.regex("dates", "report_verbs")
+        self.tally = p.regex("casualties", "tally")
+        self.outlet_after = p.regex("outlets", "after", flags=0)
+        self.outlet_before = p.regex("outlets", "before", flags=0)
+        self.outlet_cue = p.regex("outlets", "cue")
+        self.not_outlet = p.regex("outlets", "not_outlet")
+        self.wire = p.regex("outlets", "wire", flags=0)
+        self.range_number = p.regex("range_number")
+        hints = p.section("places", "hints", default={}) or {}
+        self.hint_re = {kind: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+                        for kind, words in hints.items() if words}
+        self.rank = {k: t.rank for k, t in lex.types.items()}
+        # Words that may stand beside a place name without making it a person's ("Satipo Province").
+        self.place_words = {w.lower() for w in p.section("places", "name_words", default=[])}
+        self.place_words |= {w.lower() for words in hints.values() for w in words}
+
+
+class _Run:
+    """One article through the extractor."""
+
+    def __init__(self, ex: Extractor, st: _PackState, article: Article) -> None:
+        self.ex, self.st, self.article = ex, st, article
+        self.g = ex.gazetteer
+        self.pack = st.pack
+        self.sentences = split_sentences(article.text, self.pack)
+        self.ref = article.published
+
+    # ------------------------------------------------------------------ the steps
+    def incidents(self) -> list[Incident]:
+        triggered = self._triggered()
+        if not triggered:
+            return []
+        self.datelines = self._datelines()
+        self.place_at = self._place_index(triggered)
+        self.dates = self._dates()
+        self.lead_when = self._lead_date()
+        self.lead_places = self._lead_places()
+        candidates: list[_Candidate] = []
+        for i, hits in sorted(triggered.items()):
+            candidates += self._candidates(i, hits)
+        return self._merge(candidates)
+
+    def _triggered(self) -> dict[int, dict[str, list[re.Match]]]:
+        st, sentences = self.st, self.sentences
         # Substring checks find the sentences that hold any type's keywords (most hold none) far faster than
         # running every trigger pattern on every sentence.
         starts = [s.start for s in sentences]
         maybe: dict[int, set[str]] = {}
-        for m in self._keyword_re.finditer(article.text.lower()):
+        for m in st.keyword_re.finditer(self.article.text.lower()):
             i = bisect.bisect_right(starts, m.start()) - 1
-            if i >= 0:
-                maybe.setdefault(i, set()).add(self._keyword_type[m.group()])
-        for key in self._no_keywords:
+            if i >= 0 and m.start() < sentences[i].end:
+                maybe.setdefault(i, set()).add(st.keyword_type[m.group()])
+        for key in st.no_keywords:
             for i in range(len(sentences)):
                 maybe.setdefault(i, set()).add(key)
-        # Then the trigger patterns, on those sentences only; places and dates are read around the hits.
-        triggered: dict[int, dict[str, list[re.Match]]] = {}
-        for i, kinds in maybe.items():
-            hits = self._triggers(sentences[i].text, kinds)
-            if hits:
-                triggered[i] = hits
-        if not triggered:
-            return []
-        place_at = self._place_index(article.text, sentences, triggered)
-        dates = self._dates(article, sentences, set(triggered))
-        candidates: list[_Candidate] = []
-        for i, hits in triggered.items():
-            candidates += self._candidates(sentences, i, place_at, dates, hits)
-        return self._merge(article, candidates)
-
-    def _triggers(self, text: str, kinds: set[str]) -> dict[str, list[re.Match]]:
-        """Trigger matches per incident type in one sentence (types whose keywords it holds)."""
         out = {}
-        for key in kinds:
-            itype = self.lexicon.types[key]
-            if itype.needs_any and not itype.needs_any.search(text):
-                continue
-            hits = [m for rx in itype.triggers for m in rx.finditer(text)]
+        for i, kinds in maybe.items():
+            text = sentences[i].text
+            hits = {}
+            for key in kinds:
+                t = self.pack.triggers[key]
+                if (t.needs_any and not t.needs_any.search(text)) or (t.not_any and t.not_any.search(text)):
+                    continue
+                found = [m for rx in t.patterns for m in rx.finditer(text)]
+                if found and t.retype_when and t.retype_to in self.st.lex.types and t.retype_when.search(text):
+                    key = t.retype_to  # the pack says this phrasing is another type's ("a plane was captured")
+                if found:
+                    hits.setdefault(key, []).extend(found)
             if hits:
-                out[key] = hits
+                out[i] = hits
         return out
 
-    def _place_index(self, text: str, sentences: list[Sentence], maybe: dict[int, set[str]]) -> dict:
-        """Resolved places by character span: read in the candidate sentences and their neighbours.
+    def _datelines(self) -> list[tuple[int, int]]:
+        """Spans of datelines ("PICHARI, Peru (AP) -"): where the story was filed, not where it happened."""
+        out = []
+        if self.st.dateline is None:
+            return out
+        for para in re.finditer(r"[^\n]+", self.article.text[:3000]):
+            m = self.st.dateline.match(para.group())
+            if m and m.end() < len(para.group()):
+                out.append((para.start(), para.start() + m.end()))
+        return out
+
+    def _place_index(self, triggered: dict) -> dict[tuple[int, int], Place]:
+        """Resolved places by character span, read in the candidate sentences, their neighbours and the lead.
 
         The rest of the article is read only when a name there is ambiguous (ten districts called Santa Rosa):
         then every place the article names is context for choosing among them.
         """
-        near = sorted({j for i in maybe for j in (i - 1, i, i + 1) if 0 <= j < len(sentences)})
+        sentences, text = self.sentences, self.article.text
+        near = {j for i in triggered for j in range(i - 3, i + 2) if 0 <= j < len(sentences)}
+        near |= set(self.lead)
         mentions = []
-        for j in near:
+        for j in sorted(near):
             sent = sentences[j]
-            for m in self.gazetteer.find_mentions(text[sent.start:sent.end]):
-                mentions.append(replace(m, start=m.start + sent.start, end=m.end + sent.start))
-        if any(_ambiguous(m) for m in mentions):
-            context = self.gazetteer.resolve(self.gazetteer.find_mentions(text))
-            ranked = [rank_candidates(list(m.candidates), m.hint, context)[0] for m in mentions if m.candidates]
-        else:
-            ranked = self.gazetteer.resolve(mentions)
-        return {(m.start, m.end): p for m, p in zip([m for m in mentions if m.candidates], ranked, strict=True)}
-
-    # ------------------------------------------------------------------ dates
-    def _dates(self, article: Article, sentences: list[Sentence], wanted: set[int]) -> dict[int, list]:
-        """Resolved dates per sentence index (offset, resolved, kind, end), in reading order.
-
-        Only sentences that may report an event, or hold a digit (an explicit date that later "the previous day"
-        leans on), are read: the others cannot change a result.
-        """
-        ref = article.published
-        out: dict[int, list] = {}
-        anchor_day: temporal.Resolved | None = None
-        for i, sent in enumerate(sentences):
-            if i not in wanted and not _HAS_DIGIT.search(sent.text):
-                continue
-            for m in temporal.find_dates(sent.text):
-                anchor = anchor_day
-                r = temporal.resolve(m, ref, anchor)
-                if r is None:
+            for m in self.g.find_mentions(text[sent.start:sent.end]):
+                if getattr(m, "weak", False) and not self._cued(sent, m):
                     continue
-                out.setdefault(i, []).append((sent.start + m.start, r, m.kind, sent.start + m.end))
-                if r.precision in ("day", "range"):
-                    anchor_day = r if r.precision == "day" else temporal.Resolved(r.date, r.date, "day")
+                mentions.append(replace(m, start=m.start + sent.start, end=m.end + sent.start))
+        mentions = [m for m in mentions if m.candidates and not self._in_dateline(m.start)]
+        if any(_ambiguous(m) for m in mentions):
+            context = self.g.resolve([m for m in self.g.find_mentions(text) if not self._in_dateline(m.start)])
+            ranked = [rank_candidates(list(m.candidates), m.hint, context)[0] for m in mentions]
+        else:
+            ranked = self.g.resolve(mentions)
+        return {(m.start, m.end): p for m, p in zip(mentions, ranked, strict=True)}
+
+    def _cued(self, sent: Sentence, m: Mention) -> bool:
+        """A weak name (also a common word) counts only after a place cue ("in", "the town of")."""
+        before = sent.text[max(0, m.start - 30):m.start]
+        return bool(self.st.unknown and self.st.unknown.search(before + sent.text[m.start:m.end]))
+
+    def _in_dateline(self, pos: int) -> bool:
+        return any(s <= pos < e for s, e in self.datelines)
+
+    def _dates(self) -> dict[int, list[tuple[int, temporal.Resolved, str, int, bool]]]:
+        """Resolved dates per sentence: (offset, resolved, kind, end, is_report_date), in reading order."""
+        out: dict[int, list] = {}
+        anchor: temporal.Resolved | None = None
+        for i, sent in enumerate(self.sentences):
+            for m in temporal.find_dates(sent.text, self.pack):
+                r = temporal.resolve(m, self.ref, anchor, self.pack)
+                if r is None or not _plausible_date(r, self.ref):
+                    continue
+                before = sent.text[max(0, m.start - 24):m.start]
+                report = bool(self.st.report and m.kind == "rel_day" and self.st.report.search(before))
+                out.setdefault(i, []).append((sent.start + m.start, r, m.kind, sent.start + m.end, report))
+                if r.precision in ("day", "range") and not report:
+                    anchor = r if r.precision == "day" else temporal.Resolved(r.date, r.date, "day")
         return out
 
+    @functools.cached_property
+    def lead(self) -> list[int]:
+        """The article's lead: its first three sentences of running text (titles and bylines are too short)."""
+        return [i for i, s in enumerate(self.sentences) if len(s.text.split()) >= LEAD_MIN_WORDS][:3]
+
+    def _lead_date(self) -> temporal.Resolved | None:
+        """The first specific date of the article's lead, report dates last."""
+        found = [(rep, off, r) for i in self.lead
+                 for off, r, kind, _, rep in self.dates.get(i, []) if _specific(r) and not self._old(r)]
+        return min(found, key=lambda t: (t[0], t[1]))[2] if found else None
+
+    def _lead_places(self) -> tuple[list[Place], str | None]:
+        """The places of the article's lead: where most news says its main event happened."""
+        for i in self.lead:
+            places, text, _, _ = self._places(self.sentences[i])
+            if places and not all(p.kind == "country" for p in places):
+                return places, text
+        return [], None
+
+    def _old(self, r: temporal.Resolved) -> bool:
+        """A date of an earlier event recalled in passing: a past year, or a day over a year before."""
+        if self.ref is None:
+            return False
+        if r.precision == "year":
+            return r.date_end.year < self.ref.year
+        return r.date_end < self.ref - timedelta(days=RECALL_DAYS)
+
     # ------------------------------------------------------------------ candidates
-    def _candidates(self, sentences: list[Sentence], i: int, place_at: dict, dates: dict,
-                    triggered: dict[str, list[re.Match]]) -> list[_Candidate]:
-        sent = sentences[i]
+    def _candidates(self, i: int, triggered: dict[str, list[re.Match]]) -> list[_Candidate]:
+        st, pack, sent = self.st, self.pack, self.sentences[i]
+        text = sent.text
         found: list[tuple[str, re.Match]] = []
-        for key in self.lexicon.types:  # lexicon order, so output order does not depend on set order
+        for key in st.lex.types:  # taxonomy order, so output order does not depend on set order
             hits = triggered.get(key)
             if not hits:
                 continue
-            events = [m for m in hits if not self._generic(m, sent, dates.get(i, []))]
+            events = [m for m in hits if not self._generic(m, sent)]
             if events:
                 found.append((key, min(events, key=lambda m: m.start())))
         if not found:
             return []
-        text = sent.text
-        background = self.lexicon.is_background(text)
+        # One sentence, one event: a type absorbed by another found here is that event's attribute.
         kinds = {k for k, _ in found}
+        absorbed = {a for k in kinds for a in st.lex.types[k].absorbs}
+        found = [(k, m) for k, m in found if k not in absorbed] or found
+        types = st.lex.types
+        # Aggregates are read in the trigger's clause: "captured two leaders, accused of attacks which have
+        # left 20 dead over the past two years" reports a capture, with a tally in a relative clause.
+        first = min(m.start() for _, m in found)
+        brk = st.clause_break.search(text, first) if st.clause_break else None
+        background = st.lex.is_background(text[:brk.start()] if brk else text)
         killed = wounded = None
-        if "ambush" in kinds and figures.CASUALTY_WORDS.search(text):
-            killed = figures.first_number(figures.KILLED, text)
-            wounded = figures.first_number(figures.WOUNDED, text)
-        qty, qty_total, substance = figures.quantity(text) if figures.WEIGHT_WORDS.search(text) else (None, False, None)
-        count, count_approx = figures.count_of(text) if figures.COUNT_WORDS.search(text) else (None, False)
-        arrested = figures.arrested(text) if "arrest" in kinds else None
-        hectares = figures.hectares(text) if "eradication" in kinds else None
-        actors = self.lexicon.find_actors(text)
-        places, place_text, unknown, excluded = self._places(sent, place_at)
-        named_zones = self._zones_named(sent, place_at)
+        if any(types[k].casualties for k, _ in found):
+            killed, wounded = figures.casualties(_untallied(text, st.tally), pack)
+        qty, qty_total, substance = (figures.quantity(text, pack) if any(types[k].quantity for k, _ in found)
+                                     else (None, False, None))
+        actors = st.lex.find_actors(text)
+        places, place_text, unknown, excluded = self._places(sent)
+        place_strength = 2 if places else 0
+        named_zones = self._zones_named(sent)
         reported = self._outlet(text)
-        # Context from the paragraph when the sentence names no place or outlet: the next sentence when it goes
-        # on about the same thing ("The airstrips were located in ..."), else the previous one.
-        for j in (i + 1, i - 1):
-            if 0 <= j < len(sentences) and sentences[j].paragraph == sent.paragraph:
-                follows = j == i - 1 or _ANAPHORA.match(sentences[j].text)
-                if follows and not excluded and (not places or all(p.kind == "country" for p in places)):
-                    more, more_text, _, _ = self._places(sentences[j], place_at)
-                    if more and not all(p.kind == "country" for p in more):
-                        places, place_text = more, more_text
-                        named_zones = self._zones_named(sentences[j], place_at)
-                if reported is None and j == i + 1:
-                    reported = self._outlet(sentences[j].text)
+        # Context when the sentence names no place: the sentences before it in its paragraph, else the next one
+        # when it goes on about the same thing ("The airstrips were located in ..."), else the article's lead.
+        if not excluded and (not places or all(p.kind == "country" for p in places)):
+            for j in (i - 1, i + 1, i - 2, i - 3):
+                if 0 <= j < len(self.sentences) and self.sentences[j].paragraph == sent.paragraph:
+                    more, more_text, _, more_excl = self._places(self.sentences[j])
+                    if more and not more_excl and not all(p.kind == "country" for p in more):
+                        places, place_text, place_strength = more, more_text, 1
+                        named_zones = self._zones_named(self.sentences[j])
+                        break
+            else:
+                if self.lead_places[0]:
+                    places, place_text = self.lead_places
+                    place_strength = 1
+        if reported is None and i + 1 < len(self.sentences) and self.sentences[i + 1].paragraph == sent.paragraph:
+            reported = self._outlet(self.sentences[i + 1].text)
         out = []
         for key, m in found:
-            when, explicit = self._date_for(m, sent, dates.get(i, []))
-            if when is None and key not in self._dated_types(sentences, i - 1, dates):
-                # "... seized 450 kg in Ayacucho on January 30. Three people were arrested.": the next
-                # sentence of the paragraph goes on with the same day, for an event of another type
-                when = self._previous_day(sentences, i, dates)
+            itype = types[key]
+            when, strength = self._date_for(m, i)
+            count, approx = (figures.count_of(text, itype.count, pack) if itype.count else (None, False))
+            recalled = (when is not None and strength >= 2 and self._old(when)) or bool(
+                st.recall and st.recall.search(text))
+            is_background = background or recalled
             out.append(_Candidate(
-                type=key, sentence=sent, trigger_start=sent.start + m.start(), when=when, explicit_date=explicit,
-                places=places, place_text=place_text, unknown_place=unknown,
-                killed=killed if key == "ambush" else None, wounded=wounded if key == "ambush" else None,
-                qty=qty if key in ("seizure", "lab_dismantling") else None, qty_total=qty_total,
-                substance=substance if key in ("seizure", "lab_dismantling") else None,
-                count=(count if key in ("airstrip_destruction", "lab_dismantling")
-                       else arrested if key == "arrest" else hectares if key == "eradication" else None),
-                count_approx=count_approx, actors=actors, reported_by=reported, background=background,
+                type=key, sentence=sent, index=i, trigger_start=sent.start + m.start(), when=when,
+                date_strength=strength, places=places, place_text=place_text, place_strength=place_strength,
+                unknown_place=unknown, killed=killed if itype.casualties else None,
+                wounded=wounded if itype.casualties else None, qty=qty if itype.quantity else None,
+                qty_total=qty_total, substance=substance if itype.quantity else None, count=count,
+                count_approx=approx, actors=actors, reported_by=reported, background=is_background,
                 named_zones=named_zones))
-        # A seizure in a dismantled lab is the lab's seizure ("a large cocaine seizure in a dismantled lab").
-        if any(c.type == "lab_dismantling" for c in out):
-            out = [c for c in out if c.type != "seizure"]
         return out
 
-    def _previous_day(self, sentences: list[Sentence], i: int, dates: dict) -> temporal.Resolved | None:
-        if i == 0 or sentences[i - 1].paragraph != sentences[i].paragraph:
-            return None
-        days = [r for _, r, kind, _ in dates.get(i - 1, []) if r.precision == "day" and kind != "year"]
-        return days[-1] if days else None
-
-    def _dated_types(self, sentences: list[Sentence], j: int, dates: dict) -> set[str]:
-        """Types the lexicon finds in sentence ``j`` (a same-type mention is the same event, not a new one)."""
-        if j < 0:
-            return set()
-        text = sentences[j].text
-        return {k for k, t in self.lexicon.types.items() if any(rx.search(text) for rx in t.triggers)}
-
-    def _generic(self, m: re.Match, sent: Sentence, sent_dates: list) -> bool:
-        """A plural object with no number and no date beside it is a statement about a kind of event."""
+    def _generic(self, m: re.Match, sent: Sentence) -> bool:
+        """A statement about a kind of event, not an event: a modal or habitual clause before the trigger, or
+        a plural object with no number and no date beside it ("destroying airstrips has little impact")."""
+        st = self.st
+        if st.generic:
+            clause = re.split(r"[,;:]", sent.text[max(0, m.start() - 60):m.start()])[-1]
+            if st.generic.search(clause):
+                return True
         obj = m.groupdict().get("object")
         if not obj:
             return False
         lowered = obj.lower()
-        plural = lowered.endswith(("s", "ies")) and lowered not in ("police", "troops", "agents", "forces",
-                                                                    "security forces", "marines")
-        if lowered in ("agents", "troops", "marines"):
-            return False
-        if not plural:
+        if not lowered.endswith("s") or re.search(self.st.pack.forces + "$", lowered, re.IGNORECASE):
             return False
         before = sent.text[max(0, m.start("object") - 40):m.start("object")]
-        if re.search(figures.NUM + r"\s+(?:[\w-]+\s+){0,2}$", before, re.IGNORECASE):
+        if re.search(self.pack.num + r"\s+(?:[\w-]+\s+){0,2}$", before, re.IGNORECASE):
             return False
         pos = sent.start + m.start()
-        return not any(abs(off - pos) < 60 for off, _, kind, _ in sent_dates if kind not in ("year",))
+        return not any(abs(off - pos) < 60 for off, _, kind, _, _ in self.dates.get(self._index(sent), [])
+                       if kind != "year")
 
-    def _date_for(self, m: re.Match, sent: Sentence, sent_dates: list) -> tuple[temporal.Resolved | None, bool]:
+    def _index(self, sent: Sentence) -> int:
+        return bisect.bisect_left([s.start for s in self.sentences], sent.start)
+
+    def _date_for(self, m: re.Match, i: int) -> tuple[temporal.Resolved | None, int]:
+        """The event's date and how firmly the text ties it to the trigger (see ``_Candidate``)."""
+        sent = self.sentences[i]
         pos = sent.start + m.start()
         usable = []
-        for off, r, kind, _end in sent_dates:
+        for off, r, kind, _end, report in self.dates.get(i, []):
             if kind == "offset" and off > pos:
                 continue  # "X happened a month after <the event>": only when the event follows the phrase
-            usable.append((abs(off - pos), kind, r))
-        if not usable:
-            return None, False
-        # Prefer specific dates; among them the nearest to the trigger.
-        order = {"range": 0, "day": 0, "rel_day": 0, "offset": 1, "month": 1, "rel_span": 1, "year": 2}
-        usable.sort(key=lambda t: (order.get(t[1], 3), t[0]))
-        return usable[0][2], True
+            span = (r.date_end - r.date).days
+            order = 0 if span <= 2 else 1 if span <= 31 else 2
+            usable.append((report, order, abs(off - pos), r))
+        if usable:
+            report, order, _, r = min(usable, key=lambda t: t[:3])
+            if not report:
+                return r, 3 if order == 0 else 2
+            report_date = r
+        else:
+            report_date = None
+        # Context: an earlier sentence of the paragraph, or the next one when it goes on about the same thing
+        # ("The interventions, carried out in mid-May, ..."), then the lead; a report date of its own sentence last.
+        for j in (i - 1, i + 1, i - 2):
+            if not (0 <= j < len(self.sentences) and self.sentences[j].paragraph == sent.paragraph):
+                continue
+            if j == i + 1 and not (self.st.anaphora and self.st.anaphora.match(self.sentences[j].text)):
+                continue
+            dated = [(not _specific(r), r) for _, r, kind, _, rep in self.dates.get(j, [])
+                     if not rep and r.precision != "year"]
+            if dated:
+                return min(dated, key=lambda t: t[0])[1], 1
+        if self.lead_when is not None and i > 0:
+            return self.lead_when, 0
+        if report_date is not None:
+            return report_date, 0
+        return None, 0
 
-    def _places(self, sent: Sentence, place_at: dict) -> tuple[list[Place], str | None, str | None, bool]:
-        here = [(s, e, p) for (s, e), p in place_at.items() if sent.start <= s < sent.end]
-        here.sort()
+    def _places(self, sent: Sentence) -> tuple[list[Place], str | None, str | None, bool]:
+        st = self.st
+        here = sorted((s, e, p) for (s, e), p in self.place_at.items() if sent.start <= s < sent.end)
         kept: list[tuple[int, int, Place]] = []
         excluded = False
         for s, e, p in here:
-            # "north of the VRAEM", "bound for Belgium": a place the event is not in
             before = sent.text[max(0, s - sent.start - 40):s - sent.start]
-            if _RELATIONAL.search(before):
+            if st.relational and st.relational.search(before):  # "north of the VRAEM", "bound for Belgium"
                 excluded = excluded or p.is_peru
                 continue
-            if _IN_OUTLET.search(before):  # "reported Diario Cronicas Iquitos" names a newspaper, not a place
+            if st.not_place and st.not_place.search(before):  # "reported Diario Cronicas Iquitos"
                 continue
+            if st.not_place_after and st.not_place_after.search(sent.text[e - sent.start:e - sent.start + 30]):
+                continue  # "Jorge Chávez International Airport": a facility named after someone
+            if p.kind in ("district", "town") and self._in_name(sent, s - sent.start, e - sent.start):
+                continue  # "Carlos Zuniga", "Marco Aquino": a person who shares a district's name
             kept.append((s, e, p))
-        peru = [t for t in kept if t[2].is_peru]
-        kept = peru or kept
+        kept = [t for t in kept if t[2].is_peru] or kept
         unknown = None
         if not kept:
-            um = _UNKNOWN_PLACE.search(sent.text)
-            if um and not self.gazetteer.lookup(um["p"]):
+            um = st.unknown.search(sent.text) if st.unknown else None
+            if um and not self.g.lookup(um["p"]):
                 unknown = um["p"]
-        if not kept:
             return [], None, unknown, excluded
         places = _choose_places([p for _, _, p in kept])
         written = {}
@@ -342,34 +472,50 @@ class Extractor:
                 written[p] = sent.text[s - sent.start:e - sent.start]
         return places, ", ".join(written.values()), unknown, excluded
 
-    def _zones_named(self, sent: Sentence, place_at: dict) -> list[Place]:
-        return [p for (s, _), p in sorted(place_at.items()) if sent.start <= s < sent.end and p.kind == "zone"
-                and not _RELATIONAL.search(sent.text[max(0, s - sent.start - 40):s - sent.start])]
+    def _in_name(self, sent: Sentence, s: int, e: int) -> bool:
+        """Whether a place name at ``s:e`` of the sentence is part of a longer proper name (a person's): next to
+        a capitalised word that is neither a place, a place cue ("Province"), an acronym nor the sentence's
+        first word."""
+        before = re.search(r"([A-ZÁÉÍÓÚÑ][a-záéíóúñ]+)\s+$", sent.text[max(0, s - 30):s])
+        after = re.match(r"\s+([A-ZÁÉÍÓÚÑ][a-záéíóúñ]+)", sent.text[e:e + 30])
+        cues = self.st.place_words
+        for m, at_start in ((before, before is not None and s - len(before.group()) <= 0), (after, False)):
+            if m and not at_start:
+                word = m.group(1)
+                if word.lower() not in cues and not self.g.lookup(word):
+                    return True
+        return False
+
+    def _zones_named(self, sent: Sentence) -> list[Place]:
+        rel = self.st.relational
+        return [p for (s, _), p in sorted(self.place_at.items()) if sent.start <= s < sent.end and p.kind == "zone"
+                and not (rel and rel.search(sent.text[max(0, s - sent.start - 40):s - sent.start]))]
 
     def _outlet(self, text: str) -> str | None:
-        wire = _WIRE_DATELINE.search(text)  # "LIMA, Peru (AP) — ..."
+        st = self.st
+        wire = st.wire.search(text) if st.wire else None
         if wire:
             return wire.group(1)
-        m = _OUTLET_AFTER.search(text)
+        m = st.outlet_after.search(text) if st.outlet_after else None
         if m:
             name = m["o"].rstrip(".,")
-            known = self._outlet_re.search(name)
+            known = st.outlet_re.search(name)
             if known:
                 return known.group()
-            if len(name.split()) <= 5 and not re.match(r"(?:the|a|he|she|they|it|police|authorities)\b", name,
-                                                       re.IGNORECASE):
+            if len(name.split()) <= 5 and not (st.not_outlet and st.not_outlet.match(name)):
                 return name
-        m = self._outlet_re.search(text)
-        if m and re.search(r"\b(?:reported|according to|report)\b", text):
+        m = st.outlet_re.search(text)
+        if m and st.outlet_cue and st.outlet_cue.search(text):
             return m.group()
-        m = _OUTLET_BEFORE.search(text)
-        return m["o"] if m and self._outlet_re.fullmatch(m["o"]) else None
+        m = st.outlet_before.search(text) if st.outlet_before else None
+        return m["o"] if m and st.outlet_re.fullmatch(m["o"]) else None
 
     # ------------------------------------------------------------------ merging
-    def _merge(self, article: Article, cands: list[_Candidate]) -> list[Incident]:
+    def _merge(self, cands: list[_Candidate]) -> list[Incident]:
+        types = self.st.lex.types
         events: list[list[_Candidate]] = []
         background: list[list[_Candidate]] = []
-        undated: list[_Candidate] = []
+        loose: list[_Candidate] = []
         for c in cands:
             if c.background:
                 group = next((g for g in background if g[0].type == c.type and _same_numbers(g[0], c)), None)
@@ -377,41 +523,57 @@ class Extractor:
                     group.append(c)
                 else:
                     background.append([c])
-            elif c.when is None:
-                undated.append(c)
+            elif c.date_strength < 2:
+                loose.append(c)  # a mention dated only by its context: it joins an event if one fits
             else:
-                group = next((g for g in events if _same_event(g[0], c)), None)
+                group = next((g for g in events if _same_event(g, c)), None)
                 if group:
                     group.append(c)
                 else:
                     events.append([c])
-        for c in undated:
-            targets = [g for g in events if _compatible_type(g[0].type, c.type) and _places_compatible(g, c)]
+        for c in loose:
+            targets = [g for g in events if (_joins(types, g[0].type, c.type) or _joins(types, c.type, g[0].type))
+                       and _places_compatible(g, c) and _dates_compatible(g, c)]
+            targets = [g for g in targets if g[0].type == c.type] or targets  # its own type first
             if targets:
                 before = [g for g in targets if g[0].trigger_start <= c.trigger_start]
-                target = (max(before, key=lambda g: g[0].trigger_start) if before
+                target = (max(before, key=lambda g: g[-1].trigger_start) if before
                           else min(targets, key=lambda g: g[0].trigger_start))
                 target.append(c)
+                continue
+            # A date guessed from the lead (strength 0): any event of its type and place is a better home.
+            group = next((g for g in events if g[0].type == c.type and _places_compatible(g, c)
+                          and (c.date_strength == 0 or _dates_compatible(g, c))), None)
+            if group:
+                group.append(c)
             else:
                 events.append([c])
-        # Undated groups of one type with compatible places are one event too ("the attack ... this assault").
+        # An absorbed type's event that fits an absorbing event is part of it (the arrests of a seizure).
         merged: list[list[_Candidate]] = []
-        for g in events:
-            if g[0].when is None:
-                other = next((h for h in merged if h[0].type == g[0].type and h[0].when is None
-                              and _places_compatible(h, g[0])), None)
-                if other:
-                    other.extend(g)
-                    continue
-            merged.append(g)
-        incidents = [self._incident(article, g, False) for g in merged]
-        incidents += [self._incident(article, g, True) for g in background]
+        for g in sorted(events, key=lambda g: self.st.rank.get(g[0].type, 9)):
+            host = next((h for h in merged if g[0].type in types[h[0].type].absorbs and _places_compatible(h, g[0])
+                         and _dates_compatible(h, g[0], strict=True)), None)
+            if host:
+                host.extend(g)
+            else:
+                merged.append(g)
+        merged.sort(key=lambda g: g[0].trigger_start)
+        incidents = [self._incident(g, False) for g in merged]
+        incidents += [self._incident(g, True) for g in background]
         return incidents
 
-    def _incident(self, article: Article, group: list[_Candidate], background: bool) -> Incident:
+    def _incident(self, group: list[_Candidate], background: bool) -> Incident:
+        types = self.st.lex.types
+        # The group's type: the most specific one that absorbs the others ("attacked" + "the ambush" = ambush).
+        kinds = {c.type for c in group}
+        best = min(kinds, key=lambda k: types[k].rank)
+        if all(k == best or k in types[best].absorbs for k in kinds) and best != group[0].type:
+            group = [c for c in group if c.type == best] + [c for c in group if c.type != best]
         primary = group[0]
-        ordered = [primary] + sorted(group[1:], key=lambda c: c.trigger_start)
-        when = primary.when
+        own = [c for c in group if c.type == primary.type]
+        ordered = own + [c for c in group if c.type != primary.type]
+        firm = sorted(ordered, key=lambda c: -c.date_strength)
+        when = firm[0].when
         places = _best_places(ordered)
         killed = _pick(c.killed for c in ordered)
         wounded = _pick(c.wounded for c in ordered)
@@ -422,42 +584,63 @@ class Extractor:
             totals = [c.qty for c in qty_cands if c.qty_total]
             qty = max(totals) if totals else max(c.qty for c in qty_cands)
             substance = next((c.substance for c in qty_cands if c.qty == qty and c.substance), substance)
-        exact_counts = [c.count for c in ordered if c.count is not None and not c.count_approx]
-        counts = exact_counts or [c.count for c in ordered if c.count is not None]
+        exact = [c.count for c in own if c.count is not None and not c.count_approx]
+        counts = exact or [c.count for c in own if c.count is not None]
         # Actors from the mentions that say something about the event, not from a passing "the attack".
-        informative = [c for c in ordered if c.when or c.places or c.killed or c.wounded or c.qty or c.count]
+        informative = [c for c in ordered if c.date_strength >= 2 or c.place_strength >= 2 or c.killed
+                       or c.wounded or c.qty or c.count]
         actors = list(dict.fromkeys(a for c in informative or ordered for a in c.actors))
         reported = _pick(c.reported_by for c in ordered)
-        place_text = next((c.place_text for c in ordered if c.places and c.places == places), None)
+        place_text = next((c.place_text for c in firm if c.places and c.places == places), None)
         reason = None
         if not places:
             unknown = _pick(c.unknown_place for c in ordered)
             reason = (f"place {unknown!r} is not in the gazetteer" if unknown
                       else "the article names no place for this incident")
-        key = f"{article.content_hash}:{primary.type}:{primary.sentence.start}:{int(background)}"
+        count = counts[0] if counts else None
+        values = {"quantity_kg": qty, "killed": killed, "wounded": wounded, "count": count}
+        flags = [f"implausible {k}" for k, v in values.items() if v is not None and v > IMPLAUSIBLE[k]]
+        if when is None:
+            flags.append("no date")
+        elif firm[0].date_strength < 2:
+            flags.append("date from context")
+        key = f"{self.article.content_hash}:{primary.type}:{primary.sentence.start}:{int(background)}"
         return Incident(
-            id=hashlib.sha1(key.encode()).hexdigest()[:16], type=primary.type, article=article.name,
+            id=hashlib.sha1(key.encode()).hexdigest()[:16], type=primary.type, article=self.article.name,
             date=when.date.isoformat() if when else None, date_end=when.date_end.isoformat() if when else None,
             date_precision=when.precision if when else None, place=place_text,
             place_ids=[p.id for p in places], killed=killed, wounded=wounded,
             quantity_kg=round(qty, 3) if qty is not None else None, substance=substance,
-            count=counts[0] if counts else None, actors=actors, reported_by=reported,
+            count=count, actors=actors, reported_by=reported,
             evidence=primary.sentence.text, evidence_start=primary.sentence.start,
             evidence_end=primary.sentence.end, background=background, unlocated_reason=reason,
             named_zone_ids=list(dict.fromkeys(z.id for c in ordered if c.places == places for z in c.named_zones)),
-            mentions=[(c.sentence.start, c.sentence.end) for c in ordered])
+            mentions=[(c.sentence.start, c.sentence.end) for c in ordered], language=self.pack.code, flags=flags)
 
 
 # ----------------------------------------------------------------------------- helpers
-def split_sentences(text: str) -> list[Sentence]:
+def detect_language(text: str) -> str:
+    """The pack whose stop words are most frequent in ``text`` (the default language on a tie)."""
+    words = re.findall(r"[^\W\d_]+", text[:20000].lower())
+    best, best_score = DEFAULT_LANGUAGE, 0
+    for code in available_languages():
+        stop = set(load_pack(code).section("stopwords", default=[]))
+        score = sum(1 for w in words if w in stop)
+        if score > best_score:
+            best, best_score = code, score
+    return best
+
+
+def split_sentences(text: str, pack: LanguagePack | None = None) -> list[Sentence]:
     """Split text into sentences with spans; paragraphs are separated by blank lines."""
+    abbrev = (pack or load_pack()).abbreviations
     out: list[Sentence] = []
     for p_index, para in enumerate(re.finditer(r"[^\n]+(?:\n[^\n]+)*", text)):
         start = para.start()
         chunk = para.group()
         last = 0
-        for m in re.finditer(r"[.!?][\"”’')\]]*(?=\s+[\"“‘(\[]?[A-Z0-9])", chunk):
-            if _ABBREV.search(chunk[max(0, m.start() - 8):m.start() + 1]):
+        for m in re.finditer(r"[.!?][\"”’')\]]*(?=\s+[\"“‘(\[¿¡]?[A-ZÁÉÍÓÚÑ0-9])", chunk):
+            if abbrev.search(chunk[max(0, m.start() - 8):m.start() + 1]):
                 continue
             piece = chunk[last:m.end()]
             if piece.strip():
@@ -469,6 +652,26 @@ def split_sentences(text: str) -> list[Sentence]:
             lead = len(piece) - len(piece.lstrip())
             out.append(Sentence(start + last + lead, start + last + lead + len(piece.strip()), piece.strip(), p_index))
     return out
+
+
+def _untallied(text: str, tally: re.Pattern | None) -> str:
+    """The sentence up to a tally ("... killed 43 people since 2008"): numbers after it are not this event's."""
+    if tally is None:
+        return text
+    m = tally.search(text)
+    return text[:m.start()] if m and m.start() > 20 else text
+
+
+def _specific(r: temporal.Resolved) -> bool:
+    """A date precise enough to be an event's: a day, or a span of up to three days ("last weekend")."""
+    return (r.date_end - r.date).days <= 2
+
+
+def _plausible_date(r: temporal.Resolved, ref: date | None) -> bool:
+    """Dates before 1980 or after the article (plus a day) are not events it reports."""
+    if r.date.year < EARLIEST_YEAR:
+        return False
+    return ref is None or r.date <= ref + timedelta(days=1)
 
 
 def _ambiguous(mention: Mention) -> bool:
@@ -492,11 +695,13 @@ def _choose_places(places: list[Place]) -> list[Place]:
 
 
 def _best_places(group: list[_Candidate]) -> list[Place]:
-    """The most specific places any mention of the event gives, the primary mention first among equals."""
-    options = [c.places for c in group if c.places]
+    """The most specific places the firmest mentions of the event give, the primary mention first among equals."""
+    options = [c for c in group if c.places]
     if not options:
         return []
-    return min(options, key=lambda ps: min(p.precision for p in ps))
+    strongest = max(c.place_strength for c in options)
+    return min((c.places for c in options if c.place_strength == strongest),
+               key=lambda ps: min(p.precision for p in ps))
 
 
 def _pick(values):
@@ -506,19 +711,32 @@ def _pick(values):
     return None
 
 
-def _same_event(a: _Candidate, b: _Candidate) -> bool:
-    if a.type != b.type or a.when is None or b.when is None:
+def _overlap(a: temporal.Resolved, b: temporal.Resolved, slack: int = 0) -> bool:
+    pad = timedelta(days=slack)
+    return a.date - pad <= b.date_end and b.date - pad <= a.date_end
+
+
+def _same_event(group: list[_Candidate], c: _Candidate) -> bool:
+    a = group[0]
+    if a.type != c.type or a.when is None or c.when is None:
         return False
-    overlap = a.when.date <= b.when.date_end and b.when.date <= a.when.date_end
-    return overlap and _places_compatible([a], b)
+    return _overlap(a.when, c.when) and _places_compatible(group, c)
+
+
+def _dates_compatible(group: list[_Candidate], c: _Candidate, strict: bool = False) -> bool:
+    """Dates that may be one event's (``strict``: both known; an undated mention is no evidence of sameness)."""
+    a = group[0]
+    if a.when is None or c.when is None:
+        return not strict
+    return _overlap(a.when, c.when, slack=0 if strict else 1)
+
+
+def _joins(types, event_type: str, mention_type: str) -> bool:
+    return event_type == mention_type or mention_type in types[event_type].absorbs
 
 
 def _same_numbers(a: _Candidate, b: _Candidate) -> bool:
     return (a.qty, a.count, a.killed) == (b.qty, b.count, b.killed)
-
-
-def _compatible_type(event_type: str, mention_type: str) -> bool:
-    return event_type == mention_type or (event_type == "lab_dismantling" and mention_type == "seizure")
 
 
 def _places_compatible(group: list[_Candidate], c: _Candidate) -> bool:
@@ -531,4 +749,4 @@ def _places_compatible(group: list[_Candidate], c: _Candidate) -> bool:
                for a in mine for b in theirs)
 
 
-__all__ = ["Extractor", "Incident", "Mention", "Sentence", "split_sentences"]
+__all__ = ["Extractor", "Incident", "Mention", "Sentence", "detect_language", "split_sentences"]

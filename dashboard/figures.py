@@ -1,168 +1,173 @@
 """Figures in news text: numbers in digits or words, casualties, drug quantities in kilograms, counts.
 
-"1,417 kilograms" = 1417 kg, "1.5 metric tons" = 1500 kg, "two dozen airstrips" = 24, "killing one officer and
-wounding two" = 1 killed, 2 wounded. Rates ("600 kilograms per week") and chemical precursors are not seized drugs.
+The phrasing comes from the language pack: "1,417 kilograms" = 1417 kg ("1.417 kilos" in Spanish), "1.5 metric
+tons" = 1500 kg, "two dozen airstrips" = 24, "killing one officer and wounding two" = 1 killed, 2 wounded.
+Rates ("600 kilograms per week"), chemical precursors and coca leaf are not seized drugs. Numbers too large to be
+true of one event are dropped rather than stored (a 400-digit number is not a count of hectares).
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 
-_UNITS = {"zero": 0, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-          "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-          "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-          "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-          "hundred": 100, "dozen": 12, "a dozen": 12, "half a dozen": 6}
-_NUMWORD = (r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](?:one|two|three|four|five|six|seven|"
-            r"eight|nine)|half a dozen|(?:a|one|two|three|four|five|six|seven|eight|nine|ten) (?:dozen|hundred)|"
-            r"a dozen|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-            r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)")
-NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + _NUMWORD + r")"
-_APPROX = (r"(?P<approx>nearly|almost|about|around|some|roughly|approximately|more than|over|at least|up to|"
-           r"close to)?\s*")
+from dashboard.langpack import LanguagePack, load_pack
+
+# Beyond these a figure is not a reading of one event; the extractor flags the plausible-but-large ones.
+MAX_PEOPLE = 100_000
+MAX_KG = 10_000_000.0
+MAX_COUNT = 10_000_000
 
 
-def parse_number(text: str) -> float | None:
+def parse_number(text: str, pack: LanguagePack | None = None) -> float | None:
     """``"1,417"`` -> 1417, ``"three"`` -> 3, ``"two dozen"`` -> 24, ``"twenty-one"`` -> 21."""
-    t = text.strip().lower()
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", t):
-        return float(t.replace(",", ""))
-    if t in _UNITS:
-        return float(_UNITS[t])
-    parts = re.split(r"[- ]", t)
-    if len(parts) == 2 and parts[1] in ("dozen", "hundred"):
-        return float(_UNITS.get(parts[0], 1) * _UNITS[parts[1]])
-    if len(parts) == 2 and parts[0] in _UNITS and parts[1] in _UNITS:
-        return float(_UNITS[parts[0]] + _UNITS[parts[1]])
-    return None
+    value = (pack or load_pack()).parse_number(text)
+    return value if value is not None and math.isfinite(value) else None
 
 
-_KG_PER = {"t": 1000.0, "ton": 1000.0, "tonne": 1000.0, "metric ton": 1000.0, "metric tonne": 1000.0,
-           "kg": 1.0, "kilo": 1.0, "kilogram": 1.0, "kilogramme": 1.0, "g": 0.001, "gram": 0.001,
-           "pound": 0.45359237, "lb": 0.45359237}
-_QTY = re.compile(_APPROX.replace("approx", "qapprox") + r"(?P<total>(?:the )?total(?: of)? )?(?P<num>" + NUM
-                  + r")[\s-]*(?P<unit>metric tons?|metric tonnes?|tons?|tonnes?|t|kilograms?|kilogrammes?|kilos?|kgs?|"
-                  r"grams?|g|pounds?|lbs?)\b(?P<after>[^.;]{0,60})", re.IGNORECASE)
-_RATE = re.compile(r"^\s*(?:of \w+(?: \w+)? )?(?:per|a|each|every) (?:day|week|month|year)|^[^,]*\b(?:weekly|monthly|"
-                   r"annually|a year|per year|each year|every year|capacity)\b", re.IGNORECASE)
-_SUBSTANCES = [
-    ("cocaine base paste", r"(?:cocaine )?base paste|basic cocaine paste|pasta b[aá]sica"),
-    ("coca paste", r"coca paste"),
-    ("liquid cocaine", r"liquid cocaine"),
-    ("cocaine", r"cocaine(?: hydrochloride)?|clorhidrato"),
-    ("marijuana", r"marijuana|marihuana|cannabis"),
-    ("heroin", r"heroin"),
-    ("coca leaf", r"coca leaf|coca leaves"),
-    ("methamphetamine", r"methamphetamine|crystal meth"),
-    ("chemical precursors", r"(?:chemical )?precursors?|chemicals|insumos"),
-]
-_SUBSTANCE_RES = [(name, re.compile(r"\b(?:" + rx + r")\b", re.IGNORECASE)) for name, rx in _SUBSTANCES]
-_NON_DRUGS = {"chemical precursors"}
-
-_PEOPLE = (r"(?:police(?:m[ae]n|wom[ae]n)?|police officers?|officers?|soldiers?|troops|agents|people|persons|civilians|"
-           r"members|policemen|marines?|servicem[ae]n|major|captain|lieutenant|sergeant|commander|guards?|"
-           r"workers|farmers|residents|children|villagers|attackers|assailants|traffickers|gunmen|suspects|rebels|"
-           r"guerrillas|insurgents|individuals|men|women)")
-KILLED = [
-    re.compile(r"\b(?P<n>" + NUM + r")\s+(?:[\w-]+\s+){0,3}?(?:were\s+|was\s+|have been\s+|had been\s+)?"
-               r"(?:killed|dead|murdered|slain|died|shot dead|assassinated|lost their lives)\b", re.IGNORECASE),
-    re.compile(r"\b(?:killed|killing|murdered|murdering|assassinated|assassinating|shot dead|slew|massacred|"
-               r"assassination of|murder of|killing of|deaths of)\s+(?:the\s+)?(?P<n>a|an|" + NUM
-               + r")\s+(?:[\w'’-]+\s+){0,3}?" + _PEOPLE + r"\b", re.IGNORECASE),
-]
-# "A police officer died", "one soldier was killed": a single casualty named by an article rather than a number.
-KILLED.append(re.compile(r"\b(?P<n>a|an|one)\s+(?:[\w-]+\s+){0,2}?" + _PEOPLE + r"\s+(?:was\s+)?"
-                          r"(?:killed|died|murdered|slain|shot dead|assassinated)\b", re.IGNORECASE))
-# "killing one officer and wounding two": after the verb, a bare number counts people too.
-KILLED.append(re.compile(r"\b(?:killing|killed)\s+(?P<n>" + NUM + r")\b(?!\s*(?:percent|%|kilo|ton|hect|"
-                          r"years?|days?))", re.IGNORECASE))
-WOUNDED = [
-    re.compile(r"\b(?P<n>" + NUM + r")\s+(?:[\w-]+\s+){0,3}?(?:were\s+|was\s+|have been\s+|had been\s+)?"
-               r"(?:wounded|injured|hurt)\b", re.IGNORECASE),
-    re.compile(r"\b(?:wounded|wounding|injured|injuring)\s+(?:the\s+)?(?P<n>a|an|" + NUM + r")\s+(?:[\w'’-]+\s+){0,3}?"
-               + _PEOPLE + r"\b", re.IGNORECASE),
-    re.compile(r"\b(?:wounding|injuring)\s+(?P<n>" + NUM + r")\b(?!\s*(?:percent|%|kilo|ton|hect))",
-               re.IGNORECASE),
-]
-_ARRESTED = re.compile(r"\b(?P<n>" + NUM + r")\s+(?:[\w-]+\s+){0,3}?" + _PEOPLE
-                       + r"\s+(?:were|have been|had been|was)\s+(?:arrested|detained|captured)|"
-                       r"\b(?:arrested|detained|captured)\s+(?P<n2>" + NUM + r")\s+(?:[\w-]+\s+){0,3}?" + _PEOPLE,
-                       re.IGNORECASE)
-_HECTARES = re.compile(r"\b(?P<n>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?:hectares|ha)\b", re.IGNORECASE)
-_COUNT_OBJECT = re.compile(_APPROX + r"(?P<n>" + NUM + r")\s+(?:[\w-]+\s+){0,2}?(?P<obj>air ?strips?|landing strips?|"
-                           r"runways?|labs?|laborator(?:y|ies)|maceration pits?|complex(?:es)?)\b", re.IGNORECASE)
-
-# Cheap pre-checks before the costly number patterns.
-CASUALTY_WORDS = re.compile(r"kill|dead|die|murder|slain|assassin|wound|injur|hurt|lost their lives", re.IGNORECASE)
-WEIGHT_WORDS = re.compile(r"ton|kilo|kg|gram|pound|lb|\dt\b|\st\b", re.IGNORECASE)
-COUNT_WORDS = re.compile(r"strip|runway|lab|complex|pit", re.IGNORECASE)
+@functools.lru_cache(maxsize=16)
+def _quantity_re(pack: LanguagePack) -> re.Pattern:
+    units = sorted(pack.section("quantities", "units", default={}), key=len, reverse=True)
+    unit_alt = "|".join(re.escape(u).replace(r"\ ", r"\s+") for u in units)
+    total = pack.section("quantities", "total", default="(?!)")
+    half = pack.section("numbers", "and_a_half", default="(?!)")
+    return re.compile(pack.approx.replace("approx", "qapprox") + rf"(?P<total>{total})?(?P<num>{pack.num})"
+                      rf"(?P<half>{half})?[\s-]*(?:de\s+)?(?P<unit>{unit_alt})\b(?P<half2>{half})?"
+                      r"(?=(?P<after>[^.;]{0,60}))", re.IGNORECASE)
 
 
-def first_number(patterns: list[re.Pattern], text: str) -> int | None:
-    """The largest number the patterns find (their group ``n``), under 10,000."""
+@functools.lru_cache(maxsize=16)
+def _substances(pack: LanguagePack) -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((name, re.compile(r"\b(?:" + rx + r")\b", re.IGNORECASE))
+                 for name, rx in pack.section("quantities", "substances", default=[]))
+
+
+def cue(pack: LanguagePack, section: str) -> re.Pattern:
+    """The cheap pre-check of a section (``casualties``, ``quantities``, ``counts``)."""
+    return pack.regex(section, "cue") or re.compile("(?!)")
+
+
+def _number(m: re.Match, pack: LanguagePack, group: str = "n") -> float | None:
+    fixed = next((k for k in m.re.groupindex if k.startswith("v") and k[1:].isdigit()), None)
+    if fixed:
+        return float(fixed[1:])
+    text = m.groupdict().get(group)
+    return parse_number(text, pack) if text else None
+
+
+def people_count(patterns: tuple[re.Pattern, ...], text: str, pack: LanguagePack) -> int | None:
+    """The largest number of people the patterns find (their group ``n``), or ``None``."""
     values = []
     for rx in patterns:
         for m in rx.finditer(text):
-            n = parse_number(m["n"])
-            if n is not None and n < 10000:
+            if _is_year(m):
+                continue
+            n = _number(m, pack)
+            if n is not None and 0 < n <= MAX_PEOPLE:
                 values.append(int(n))
     return max(values) if values else None
 
 
-def quantity(text: str) -> tuple[float | None, bool, str | None]:
-    """Find the largest drug quantity in kilograms (rates and precursors excluded).
+def _is_year(m: re.Match) -> bool:
+    """A bare four-digit year read as a number ("in May 2021 where 16 people were killed")."""
+    text = m.groupdict().get("n") or ""
+    return bool(re.fullmatch(r"(?:19|20)\d\d", text))
+
+
+def casualties(text: str, pack: LanguagePack | None = None) -> tuple[int | None, int | None]:
+    """Killed and wounded stated in ``text``."""
+    pack = pack or load_pack()
+    if not cue(pack, "casualties").search(text):
+        return None, None
+    return (people_count(pack.regexes("casualties", "killed"), text, pack),
+            people_count(pack.regexes("casualties", "wounded"), text, pack))
+
+
+def quantity(text: str, pack: LanguagePack | None = None) -> tuple[float | None, bool, str | None]:
+    """The largest drug quantity in kilograms (rates, precursors and wrappers excluded).
 
     Returns the kilograms, whether the text calls it a total, and the substance.
     """
+    pack = pack or load_pack()
+    if not cue(pack, "quantities").search(text):
+        return None, False, None
+    units = {" ".join(k.lower().split()): float(v) for k, v in pack.section("quantities", "units").items()}
+    rate = pack.regex("quantities", "rate")
+    wrapper = pack.regex("quantities", "packages")
+    not_drugs = set(pack.section("quantities", "not_drugs", default=[]))
     best: tuple[float, bool, str | None] | None = None
-    for m in _QTY.finditer(text):
-        unit = m["unit"].lower().rstrip("s") if m["unit"].lower() not in ("lbs", "kgs") else m["unit"].lower()[:-1]
-        unit = {"kilogramme": "kilogram"}.get(unit, unit)
-        factor = _KG_PER.get(unit)
-        number = parse_number(m["num"])
+    for m in _quantity_re(pack).finditer(text):
+        factor = units.get(" ".join(m["unit"].lower().split()))
+        number = _number(m, pack, "num")
         if factor is None or number is None:
             continue
-        if _RATE.search(m["after"]):
+        if m["half"] or m["half2"]:
+            number += 0.5
+        if (rate and rate.search(m["after"])) or (wrapper and wrapper.search(m["after"])):
             continue
-        substance = None
-        window = m["after"][:40]
-        for name, rx in _SUBSTANCE_RES:
-            if rx.search(window):
-                substance = name
-                break
-        if substance is None:  # "1,417 kilograms" with the drug named before ("cocaine seizure of 2 tons")
-            for name, rx in _SUBSTANCE_RES:
-                if rx.search(text[max(0, m.start() - 40):m.start()]):
-                    substance = name
-                    break
-        if substance in _NON_DRUGS:
+        if text[max(0, m.start() - 2):m.start()].strip().endswith(("(", "/")):
+            continue  # "1.5 metric tons (1.7 tons)": a conversion of the figure just given
+        substance = _substance(pack, m["after"][:40])
+        if substance is None:  # "a cocaine seizure of 2 tons": the drug named before
+            substance = _substance(pack, text[max(0, m.start() - 40):m.start()], last=True)
+        if substance in not_drugs:
             continue
         kg = number * factor
+        if not 0 < kg <= MAX_KG:
+            continue
         total = bool(m["total"])
         if best is None or (total, kg) > (best[1], best[0]):
             best = (kg, total, substance)
     return best if best else (None, False, None)
 
 
-def arrested(text: str) -> int | None:
+def _substance(pack: LanguagePack, window: str, last: bool = False) -> str | None:
+    hits = [(m.start(), -len(m.group()), name) for name, rx in _substances(pack) for m in [rx.search(window)] if m]
+    if not hits:
+        return None
+    # The substance nearest the number (the first after it, the last before it), the longest name at a place.
+    if last:
+        end = max(h[0] for h in hits)
+        return min(h for h in hits if h[0] == end)[2]
+    return min(hits)[2]
+
+
+def arrested(text: str, pack: LanguagePack | None = None) -> int | None:
     """People arrested ("three people were arrested", "detained 14 suspects")."""
-    for m in _ARRESTED.finditer(text):
-        n = parse_number(m["n"] or m["n2"])
-        if n is not None:
+    pack = pack or load_pack()
+    return people_count(pack.regexes("counts", "arrested"), text, pack)
+
+
+def hectares(text: str, pack: LanguagePack | None = None) -> int | None:
+    """Hectares named in the text ("1,250 hectares of coca")."""
+    pack = pack or load_pack()
+    rx = pack.regex("counts", "hectares")
+    for m in rx.finditer(text) if rx else ():
+        n = _number(m, pack)
+        if n is not None and 0 < n <= MAX_COUNT:
             return int(n)
     return None
 
 
-def hectares(text: str) -> int | None:
-    """Hectares named in the text ("1,250 hectares of coca")."""
-    m = _HECTARES.search(text)
-    return int(float(m["n"].replace(",", ""))) if m else None
+@functools.lru_cache(maxsize=32)
+def _object_re(pack: LanguagePack, unit: str) -> re.Pattern | None:
+    obj = pack.section("counts", "objects", unit)
+    if not obj:
+        return None
+    return re.compile(pack.approx + rf"(?P<n>{pack.num})\s+(?:[\w-]+\s+){{0,2}}?(?P<obj>{obj})\b", re.IGNORECASE)
 
 
-def count_of(text: str) -> tuple[int | None, bool]:
-    """Airstrips, labs or pits counted in the text, and whether the count is approximate."""
-    for m in _COUNT_OBJECT.finditer(text):
-        n = parse_number(m["n"])
-        if n is not None and n < 100000:
-            return int(n), bool(m["approx"]) or "dozen" in m["n"].lower()
+def count_of(text: str, unit: str, pack: LanguagePack | None = None) -> tuple[int | None, bool]:
+    """How many ``unit`` (airstrips, labs, arrested, hectares) the text counts, and whether it is approximate."""
+    pack = pack or load_pack()
+    if unit == "arrested":
+        return arrested(text, pack), False
+    if unit == "hectares":
+        return hectares(text, pack), False
+    rx = _object_re(pack, unit)
+    for m in rx.finditer(text) if rx else ():
+        n = _number(m, pack)
+        if n is not None and 0 < n <= MAX_COUNT:
+            return int(n), bool(m["approx"])
     return None, False

@@ -1,61 +1,20 @@
 """Dates in news text: find date expressions and resolve them against a reference (publication) date.
 
-Handles absolute dates ("July 11, 2014", "14 JUL 2014", "11 July"), ranges ("between September 3 and September 7",
-"from May 8 through May 13"), months ("October 2016", "early April"), years ("in 2014") and relative expressions
-("the previous day", "last month", "last week", "on Tuesday", "little more than a month after ...").
+The words come from the language pack (``dates`` section): absolute dates ("July 11, 2014", "11 de julio"), ranges,
+months ("October 2016", "early April", "a inicios de junio"), years, and relative expressions ("the previous day",
+"last weekend", "Tuesday night", "el pasado martes", "anteayer"). Resolution is plain calendar arithmetic on the
+spans found, so it is the same for every language. Impossible dates ("February 30") are not dates.
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
-MONTHS |= {"sept": 9}
-WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
-_WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "eight": 8, "nine": 9, "ten": 10, "several": 3, "a few": 3}
-
-_M = r"(?P<{0}>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|" \
-     r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\.?"
-_D = r"(?P<{0}>[0-3]?\d)(?:st|nd|rd|th)?"
-_Y = r"(?P<{0}>(?:19|20)\d\d)"
-
-_PATTERNS: list[tuple[str, str]] = [
-    # ranges first, so "between September 3 and September 7" is not two single days
-    ("range", r"\b(?i:between|from)\s+" + _M.format("m1") + r"\s+" + _D.format("d1") + r"(?:,?\s+" + _Y.format("y1")
-     + r")?\s+(?i:and|to|through|until|till)\s+(?:" + _M.format("m2") + r"\s+)?" + _D.format("d2")
-     + r"(?:,?\s+" + _Y.format("y2") + r")?\b"),
-    ("range", r"\b" + _M.format("m1") + r"\s+" + _D.format("d1") + r"\s*(?:-|–|to)\s*" + _D.format("d2")
-     + r"(?:,?\s+" + _Y.format("y1") + r")?\b"),
-    ("range", r"\b(?i:between|from)\s+" + _D.format("d1") + r"\s+(?:" + _M.format("m1") + r"\s+)?(?:and|to|through)\s+"
-     + _D.format("d2") + r"\s+" + _M.format("m2") + r"(?:,?\s+" + _Y.format("y1") + r")?\b"),
-    ("day", r"\b" + _M.format("m1") + r"\s+" + _D.format("d1") + r"(?:,?\s+" + _Y.format("y1") + r")?(?![\d:])"),
-    ("day", r"\b" + _D.format("d1") + r"\s+(?:of\s+)?" + _M.format("m1") + r"(?:,?\s+" + _Y.format("y1") + r")?\b"),
-    ("month", r"\b(?P<part>early|mid|late|the end of|the beginning of|the start of)?[\s-]*" + _M.format("m1")
-     + r"(?:\s+(?:of\s+)?" + _Y.format("y1") + r")?\b"),
-    ("year", r"\b(?:in|since|during|of|throughout|by)\s+(?:early\s+|late\s+|mid-)?" + _Y.format("y1") + r"\b"),
-    ("rel_day", r"\b(?P<rel>yesterday|the previous day|the day before|the day prior|the following day|"
-     r"the next day|today|this morning|last night|on (?:last )?(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|"
-     r"Saturday|Sunday)|last (?P<wd2>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b"),
-    ("rel_span", r"\b(?P<rel>last week|last month|last year|earlier this month|earlier this year|this month|"
-     r"this week|this year|(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a few|several) "
-     r"(?P<unit>days?|weeks?|months?) (?:ago|earlier))\b"),
-    ("offset", r"\b(?:(?:little |a little |just |some |barely )?(?:more|less) than |about |nearly |almost |"
-     r"some |just |roughly )?(?P<n>a|an|one|two|three|four|five|six|seven|eight|nine|ten|\d+) "
-     r"(?P<unit>days?|weeks?|months?) (?P<dir>after|before|later|earlier)\b"),
-]
-_COMPILED = [(kind, re.compile(rx, re.IGNORECASE if kind.startswith(("rel", "offset")) else 0))
-             for kind, rx in _PATTERNS]
-# Cheap pre-check: text with none of these holds no date expression.
-_DIGIT = re.compile(r"\d")
-_DATE_WORDS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "day", "week",
-               "month", "year", "night", "morning")
-# Month names that are also ordinary words ("may", "march") count only capitalised.
-_MONTH_WORDS_NEED_CAPS = {"may", "march", "jan", "mar", "sept", "sep", "dec", "aug"}
+from dashboard.langpack import LanguagePack, load_pack
 
 
 @dataclass(frozen=True)
@@ -72,7 +31,7 @@ class DateMention:
     year2: int | None = None
     month2: int | None = None
     day2: int | None = None
-    extra: str | None = None  # the relative phrase, the weekday or the part of the month
+    extra: str | None = None  # the relative meaning, the weekday or the part of the month
 
 
 @dataclass(frozen=True)
@@ -84,56 +43,114 @@ class Resolved:
     precision: str
 
 
-def find_dates(text: str) -> list[DateMention]:
+@functools.lru_cache(maxsize=16)
+def _shapes(pack: LanguagePack) -> tuple[tuple[str, re.Pattern], ...]:
+    months = sorted(pack.section("dates", "months", default={}), key=len, reverse=True)
+    month_alt = "|".join(re.escape(m) for m in months)
+    parts = sorted(pack.section("dates", "month_parts", default={}), key=len, reverse=True)
+    part_alt = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts) or "(?!)"
+
+    def month(g: str) -> str:
+        return rf"(?P<{g}>(?:{month_alt}))\.?"
+
+    def day(g: str) -> str:
+        return rf"(?P<{g}>[0-3]?\d)(?:st|nd|rd|th|º|°)?"
+
+    out = []
+    for kind, template in pack.section("dates", "patterns", default=[]):
+        rx = (template.replace("<M1>", month("m1")).replace("<M2>", month("m2"))
+              .replace("<D1>", day("d1")).replace("<D2>", day("d2"))
+              .replace("<Y1>", r"(?P<y1>(?:19|20)\d\d)").replace("<Y2>", r"(?P<y2>(?:19|20)\d\d)")
+              .replace("<MM1>", r"(?P<mm1>[01]?\d)").replace("<PART>", rf"(?P<part>{part_alt})"))
+        out.append((kind, re.compile(rx, re.IGNORECASE)))
+    return tuple(out)
+
+
+def find_dates(text: str, pack: LanguagePack | None = None) -> list[DateMention]:
     """All date expressions in ``text``, without overlaps, in order of appearance."""
+    pack = pack or load_pack()
     lower = text.lower()
-    if not (_DIGIT.search(text) or any(w in lower for w in _DATE_WORDS)):
+    cues = pack.section("dates", "cue_words", default=[])
+    if not (re.search(r"\d", text) or any(w in lower for w in cues)):
         return []
     taken: list[tuple[int, int]] = []
     found: list[DateMention] = []
-    for kind, rx in _COMPILED:
+
+    def free(s: int, e: int) -> bool:
+        return not any(s < te and ts < e for ts, te in taken)
+
+    for kind, rx in _shapes(pack):
         for m in rx.finditer(text):
-            s, e = m.span()
-            if any(s < te and ts < e for ts, te in taken):
-                continue
-            mention = _mention(kind, m)
-            if mention is None:
-                continue
-            taken.append((s, e))
-            found.append(mention)
+            if free(*m.span()):
+                mention = _absolute(kind, m, pack)
+                if mention is not None:
+                    taken.append(m.span())
+                    found.append(mention)
+    for rel in pack.relative_dates:
+        for m in rel.pattern.finditer(text):
+            if free(*m.span()):
+                mention = _relative(rel, m, pack)
+                if mention is not None:
+                    taken.append(m.span())
+                    found.append(mention)
     return sorted(found, key=lambda d: d.start)
 
 
-def _mention(kind: str, m: re.Match) -> DateMention | None:
+def _absolute(kind: str, m: re.Match, pack: LanguagePack) -> DateMention | None:
     g = m.groupdict()
+    months = pack.section("dates", "months", default={})
+    needs_caps = set(pack.section("dates", "month_needs_caps", default=[]))
     for key in ("m1", "m2"):
         word = g.get(key)
-        if word and word.lower().rstrip(".") in _MONTH_WORDS_NEED_CAPS and not word[0].isupper():
+        if word and word.lower() in needs_caps and not word[0].isupper():
             return None
-    if kind == "month" and g.get("m1", "").isupper() and len(g["m1"]) > 3:
+    if kind == "month" and (g.get("m1") or "").isupper() and len(g["m1"]) > 3:
+        return None  # "MAY" in a headline
+    if (kind == "month" and (g.get("m1") or "").lower() in pack.section("dates", "month_alone_ambiguous", default=[])
+            and not g.get("y1") and not g.get("part")):
         return None
-    month = MONTHS.get((g.get("m1") or "").lower().rstrip("."))
-    month2 = MONTHS.get((g.get("m2") or "").lower().rstrip("."))
+    month = g.get("mm1") and int(g["mm1"]) or months.get((g.get("m1") or "").lower())
+    month2 = months.get((g.get("m2") or "").lower())
     day = int(g["d1"]) if g.get("d1") else None
     day2 = int(g["d2"]) if g.get("d2") else None
-    if (day and not 1 <= day <= 31) or (day2 and not 1 <= day2 <= 31):
+    if (day is not None and not 1 <= day <= 31) or (day2 is not None and not 1 <= day2 <= 31):
         return None
-    if kind == "month" and g.get("m1") == "May" and not g.get("y1") and not g.get("part"):
-        # "May" alone is more often the verb than the month
+    if month is not None and not 1 <= month <= 12:
         return None
     year = int(g["y1"]) if g.get("y1") else None
     year2 = int(g["y2"]) if g.get("y2") else None
-    extra = (g.get("rel") or g.get("part") or "").lower() or None
-    if kind == "rel_day" and (g.get("wd") or g.get("wd2")):
-        extra = "weekday:" + (g.get("wd") or g.get("wd2")).lower()
-    if kind in ("rel_span", "offset") and g.get("unit"):
-        n = g.get("n").lower()
-        count = int(n) if n.isdigit() else _WORD_NUMBERS.get(n, 1)
-        unit = g["unit"].lower().rstrip("s")
-        extra = f"{g.get('dir', 'ago').lower()}:{count}:{unit}" if kind == "offset" or g.get("unit") else extra
-        if kind == "rel_span":
-            extra = f"ago:{count}:{unit}"
-    return DateMention(m.start(), m.end(), kind, m.group(), year, month, day, year2, month2 or None, day2, extra)
+    part = " ".join((g.get("part") or "").lower().split()) or None
+    return DateMention(m.start(), m.end(), kind, m.group(), year, month, day, year2, month2, day2, part)
+
+
+def _relative(rel, m: re.Match, pack: LanguagePack) -> DateMention | None:
+    g = m.groupdict()
+    if rel.weekday:
+        wd = (g.get("wd") or "").lower()
+        weekdays = pack.section("dates", "weekdays", default={})
+        if wd not in weekdays:
+            return None
+        if not g["wd"][0].isupper() and pack.section("dates", "weekday_needs_caps", default=False):
+            return None
+        return DateMention(m.start(), m.end(), "rel_day", m.group(), extra=f"weekday:{weekdays[wd]}")
+    if rel.days is not None:
+        return DateMention(m.start(), m.end(), "rel_day", m.group(),
+                           extra=f"{'anchor' if rel.anchor else 'ref'}:{rel.days}")
+    if rel.span:
+        return DateMention(m.start(), m.end(), "rel_span", m.group(), extra=f"span:{rel.span}")
+    units = pack.section("dates", "units", default={})
+    unit = units.get((g.get("unit") or "").lower())
+    if unit is None:
+        return None
+    n_text = " ".join((g.get("n") or "").lower().split())
+    vague = pack.section("dates", "vague_counts", default={})
+    n = vague.get(n_text) or pack.parse_number(n_text)
+    if n is None or n > 1000:
+        return None
+    if rel.ago:
+        return DateMention(m.start(), m.end(), "rel_span", m.group(), extra=f"ago:{int(n)}:{unit}")
+    direction = pack.section("dates", "directions", default={}).get((g.get("dir") or "").lower(), "after")
+    return DateMention(m.start(), m.end(), "offset", m.group(), extra=f"{direction}:{int(n)}:{unit}")
 
 
 def _last_on_or_before(month: int, day: int, ref: date) -> date | None:
@@ -152,14 +169,20 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+def month_end(year: int, month: int) -> date:
+    """The last day of ``month`` in ``year``."""
+    return _month_end(year, month)
+
+
 def _shift_months(d: date, months: int) -> date:
     index = d.year * 12 + d.month - 1 + months
     year, month = divmod(index, 12)
     return date(year, month + 1, min(d.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def resolve(mention: DateMention, ref: date | None, anchor: Resolved | None = None) -> Resolved | None:
-    """Resolve a date mention.
+def resolve(mention: DateMention, ref: date | None, anchor: Resolved | None = None,
+            pack: LanguagePack | None = None) -> Resolved | None:
+    """Resolve a date mention; ``None`` when it cannot be (no reference, or an impossible date).
 
     Parameters
     ----------
@@ -169,100 +192,109 @@ def resolve(mention: DateMention, ref: date | None, anchor: Resolved | None = No
         The reference date (publication date); year-less dates fall on or before it.
     anchor
         The date last established in the text, for "the previous day" or "a month after".
+    pack
+        The language pack the mention was found with (month parts); English when omitted.
     """
-    k = mention.kind
     try:
-        if k == "day":
-            if mention.year:
-                d = date(mention.year, mention.month, mention.day)
-            elif ref:
-                d = _last_on_or_before(mention.month, mention.day, ref)
-                if d is None:
-                    return None
-            else:
+        return _resolve(mention, ref, anchor, pack or load_pack())
+    except (ValueError, OverflowError):
+        return None
+
+
+def _resolve(mention: DateMention, ref: date | None, anchor: Resolved | None, pack: LanguagePack) -> Resolved | None:
+    k = mention.kind
+    if k == "day":
+        if mention.year:
+            d = date(mention.year, mention.month, mention.day)
+        elif ref:
+            d = _last_on_or_before(mention.month, mention.day, ref)
+        else:
+            return None
+        return Resolved(d, d, "day") if d else None
+    if k == "range":
+        y1 = mention.year or mention.year2
+        m2 = mention.month2 or mention.month
+        m1 = mention.month or m2
+        if y1:
+            start = date(y1, m1, mention.day)
+        elif ref:
+            start = _last_on_or_before(m1, mention.day, ref)
+            if start is None:
                 return None
-            return Resolved(d, d, "day")
-        if k == "range":
-            y1 = mention.year or mention.year2
-            m2 = mention.month2 or mention.month
-            if y1:
-                start = date(y1, mention.month, mention.day)
-            elif ref:
-                start = _last_on_or_before(mention.month, mention.day, ref)
-                if start is None:
-                    return None
-            else:
-                return None
-            end = date(mention.year2 or start.year, m2, mention.day2)
-            if end < start:
-                end = date(end.year + 1, end.month, end.day)
-            return Resolved(start, end, "range")
-        if k == "month":
-            if mention.year:
-                year = mention.year
-            elif ref:
-                year = ref.year if mention.month <= ref.month else ref.year - 1
-            else:
-                return None
-            start, end = date(year, mention.month, 1), _month_end(year, mention.month)
-            part = mention.extra or ""
-            if part == "early" or "beginning" in part or "start" in part:
-                end = date(year, mention.month, 10)
-            elif part == "mid":
-                start, end = date(year, mention.month, 11), date(year, mention.month, 20)
-            elif part in ("late", "the end of"):
-                start = date(year, mention.month, 21)
-            return Resolved(start, end, "month")
-        if k == "year":
-            return Resolved(date(mention.year, 1, 1), date(mention.year, 12, 31), "year")
-        if k == "rel_day":
-            base = anchor.date if anchor and mention.extra in (
-                "the previous day", "the day before", "the day prior", "the following day", "the next day") else ref
-            if base is None:
-                return None
-            rel = mention.extra or ""
-            if rel.startswith("weekday:"):
-                target = WEEKDAYS[rel.split(":")[1]]
-                delta = (base.weekday() - target) % 7 or 7
-                d = base - timedelta(days=delta)
-            elif rel in ("the following day", "the next day"):
-                d = base + timedelta(days=1)
-            elif rel in ("today", "this morning"):
-                d = base
-            else:
-                d = base - timedelta(days=1)
-            return Resolved(d, d, "day")
-        if k == "rel_span":
+        else:
+            return None
+        end = date(mention.year2 or start.year, m2, mention.day2)
+        if end < start:
+            end = date(end.year + 1, end.month, end.day)
+        return Resolved(start, end, "range")
+    if k == "month":
+        if mention.year:
+            year = mention.year
+        elif ref:
+            year = ref.year if mention.month <= ref.month else ref.year - 1
+        else:
+            return None
+        start, end = date(year, mention.month, 1), _month_end(year, mention.month)
+        parts = pack.section("dates", "month_parts", default={})
+        if mention.extra in parts:
+            first, last = parts[mention.extra]
+            start = date(year, mention.month, first)
+            end = date(year, mention.month, min(last, end.day))
+        return Resolved(start, end, "month")
+    if k == "year":
+        return Resolved(date(mention.year, 1, 1), date(mention.year, 12, 31), "year")
+    if k == "rel_day":
+        rel = mention.extra or ""
+        if rel.startswith("weekday:"):
             if ref is None:
                 return None
-            rel = mention.text.lower()
-            if rel == "last week":
-                start = ref - timedelta(days=ref.weekday() + 7)
-                return Resolved(start, start + timedelta(days=6), "range")
-            if rel in ("this week",):
-                start = ref - timedelta(days=ref.weekday())
-                return Resolved(start, ref, "range")
-            if rel == "last month":
-                prev = _shift_months(ref.replace(day=1), -1)
-                return Resolved(prev, _month_end(prev.year, prev.month), "month")
-            if rel in ("this month", "earlier this month"):
-                return Resolved(ref.replace(day=1), ref, "month")
-            if rel == "last year":
-                return Resolved(date(ref.year - 1, 1, 1), date(ref.year - 1, 12, 31), "year")
-            if rel in ("this year", "earlier this year"):
-                return Resolved(date(ref.year, 1, 1), ref, "year")
-            _, n, unit = (mention.extra or "ago:1:day").split(":")
+            delta = (ref.weekday() - int(rel.split(":")[1])) % 7
+            d = ref - timedelta(days=delta)
+            return Resolved(d, d, "day")
+        base_kind, n = rel.split(":")
+        base = anchor.date if base_kind == "anchor" and anchor else ref
+        if base is None:
+            return None
+        d = base + timedelta(days=int(n))
+        return Resolved(d, d, "day")
+    if k == "rel_span":
+        if ref is None:
+            return None
+        what, _, rest = (mention.extra or "").partition(":")
+        if what == "ago":
+            n, unit = rest.split(":")
             return _offset(ref, -int(n), unit)
-        if k == "offset":
-            base = anchor.date if anchor else None
-            if base is None:
-                return None
-            direction, n, unit = (mention.extra or "after:1:day").split(":")
-            # "X happened a month after Y": the anchor is X's date, so Y lies before it
-            sign = -1 if direction in ("after", "later") else 1
-            return _offset(base, sign * int(n), unit)
-    except ValueError:
-        return None
+        return _span(rest, ref)
+    if k == "offset":
+        if anchor is None:
+            return None
+        direction, n, unit = (mention.extra or "after:1:day").split(":")
+        # "X happened a month after Y": the anchor is X's date, so Y lies before it
+        sign = -1 if direction == "after" else 1
+        return _offset(anchor.date, sign * int(n), unit)
+    return None
+
+
+def _span(name: str, ref: date) -> Resolved | None:
+    monday = ref - timedelta(days=ref.weekday())
+    if name == "last_week":
+        start = monday - timedelta(days=7)
+        return Resolved(start, start + timedelta(days=6), "range")
+    if name == "this_week":
+        return Resolved(monday, ref, "range")
+    if name == "last_weekend":
+        # The weekend just past: Saturday and Sunday on or before the reference (the same weekend on a Sunday).
+        sunday = ref - timedelta(days=(ref.weekday() + 1) % 7)
+        return Resolved(sunday - timedelta(days=1), sunday, "range")
+    if name == "last_month":
+        prev = _shift_months(ref.replace(day=1), -1)
+        return Resolved(prev, _month_end(prev.year, prev.month), "month")
+    if name == "this_month":
+        return Resolved(ref.replace(day=1), ref, "month")
+    if name == "last_year":
+        return Resolved(date(ref.year - 1, 1, 1), date(ref.year - 1, 12, 31), "year")
+    if name == "this_year":
+        return Resolved(date(ref.year, 1, 1), ref, "year")
     return None
 
 

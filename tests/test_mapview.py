@@ -38,7 +38,7 @@ def groups(m):
 def test_one_layer_per_type_with_counts(frame, regions):
     m = mapview.build_map(frame, **regions)
     names = set(groups(m))
-    assert {"Ambush / attack on security forces (4)", "Drug seizure (1)", "Lab dismantling (2)",
+    assert {"Ambush (4)", "Drug seizure (1)", "Lab dismantling (2)",
             "Airstrip destruction (1)"} <= names
     assert "Zones (VRAEM, tri-border, ...)" in names and "Outlines (offline basemap)" in names
     assert any(isinstance(c, folium.LayerControl) for c in m._children.values())
@@ -55,7 +55,7 @@ def test_only_point_incidents_are_pins(frame, regions):
 
 def test_area_incidents_are_footprints_with_somewhere_marker(frame, regions):
     m = mapview.build_map(frame, **regions)
-    ambush = groups(m)["Ambush / attack on security forces (4)"]
+    ambush = groups(m)["Ambush (4)"]
     assert not children(ambush, FastMarkerCluster)  # all four ambushes are area-level: no falsely precise pin
     footprints = [g for g in children(ambush, folium.GeoJson)]
     assert len(footprints) == 4  # tri-border, VRAEM, Huanta province, Junín
