@@ -383,8 +383,11 @@ class _Run:
         return out
 
     def _generic(self, m: re.Match, sent: Sentence) -> bool:
-        """A statement about a kind of event, not an event: a modal or habitual clause before the trigger, or
-        a plural object with no number and no date beside it ("destroying airstrips has little impact")."""
+        """Whether the trigger states a kind of event, not an event.
+
+        A modal or habitual clause before the trigger, or a plural object with no number and no date beside it
+        ("destroying airstrips has little impact").
+        """
         st = self.st
         if st.generic:
             clause = re.split(r"[,;:]", sent.text[max(0, m.start() - 60):m.start()])[-1]
@@ -473,9 +476,11 @@ class _Run:
         return places, ", ".join(written.values()), unknown, excluded
 
     def _in_name(self, sent: Sentence, s: int, e: int) -> bool:
-        """Whether a place name at ``s:e`` of the sentence is part of a longer proper name (a person's): next to
-        a capitalised word that is neither a place, a place cue ("Province"), an acronym nor the sentence's
-        first word."""
+        """Whether a place name at ``s:e`` of the sentence is part of a longer proper name (a person's).
+
+        That is: next to a capitalised word that is neither a place, a place cue ("Province") nor the sentence's
+        first word.
+        """
         before = re.search(r"([A-ZÁÉÍÓÚÑ][a-záéíóúñ]+)\s+$", sent.text[max(0, s - 30):s])
         after = re.match(r"\s+([A-ZÁÉÍÓÚÑ][a-záéíóúñ]+)", sent.text[e:e + 30])
         cues = self.st.place_words

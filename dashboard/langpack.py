@@ -92,15 +92,18 @@ class LanguagePack:
 
     @functools.cached_property
     def approx(self) -> str:
+        """An optional group ``approx`` for "about", "some", "more than" before a number."""
         words = self.section("approx", default=[])
         return rf"(?P<approx>(?:{_alt(sorted(words, key=len, reverse=True))})\s+)?" if words else "(?P<approx>)"
 
     @functools.cached_property
     def people(self) -> str:
+        """An alternation of the nouns for people (casualties and arrests are counted on them)."""
         return "(?:" + "|".join(self.section("people", default=[])) + ")"
 
     @functools.cached_property
     def forces(self) -> str:
+        """An alternation of the nouns for security forces."""
         return "(?:" + "|".join(self.section("forces", default=[])) + ")"
 
     def fill(self, pattern: str) -> str:
@@ -113,8 +116,11 @@ class LanguagePack:
         return re.compile(self.fill(pattern), flags) if pattern else None
 
     def compile_all(self, patterns, flags: int = re.IGNORECASE) -> tuple[re.Pattern, ...]:
-        """Compile a list of pack patterns. An entry ``{pattern: ..., value: N}`` matches a fixed number (a
-        singular subject: "was found dead" is one person); its compiled pattern gets a group ``v<N>``."""
+        """Compile a list of pack patterns.
+
+        An entry ``{pattern: ..., value: N}`` matches a fixed number (a singular subject: "was found dead" is one
+        person); its compiled pattern gets a group ``v<N>``.
+        """
         out = []
         for p in patterns or ():
             if isinstance(p, dict):
@@ -158,11 +164,13 @@ class LanguagePack:
     # ------------------------------------------------------------------ lookups used by several modules
     @functools.cached_property
     def abbreviations(self) -> re.Pattern:
+        """Text ending in an abbreviation's full stop, which does not end a sentence."""
         words = self.section("abbreviations", default=[])
         return re.compile(r"(?:\b(?:" + "|".join(re.escape(w) for w in words) + r")|\b[A-Z]|\b[A-Z]\.[A-Z])\.$")
 
     @functools.cached_property
     def triggers(self) -> dict[str, TriggerSet]:
+        """Each incident type's triggers in this language."""
         out = {}
         for key, t in (self.section("triggers") or {}).items():
             out[key] = TriggerSet(patterns=self.compile_all(t.get("patterns")),
@@ -175,6 +183,7 @@ class LanguagePack:
 
     @functools.cached_property
     def relative_dates(self) -> tuple[RelativeDate, ...]:
+        """The relative date phrases, compiled."""
         weekdays = _alt(sorted(self.section("dates", "weekdays", default={}), key=len, reverse=True))
         out = []
         for r in self.section("dates", "relative", default=[]):
