@@ -341,8 +341,8 @@ class _Run:
         killed = wounded = None
         if any(types[k].casualties for k, _ in found):
             killed, wounded = figures.casualties(_untallied(text, st.tally), pack)
-        qty, qty_total, substance = (figures.quantity(text, pack) if any(types[k].quantity for k, _ in found)
-                                     else (None, False, None))
+        qty, qty_total, substance = (figures.quantity(text, pack, near=min(m.start() for _, m in found))
+                                     if any(types[k].quantity for k, _ in found) else (None, False, None))
         actors = st.lex.find_actors(text)
         places, place_text, unknown, excluded = self._places(sent)
         place_strength = 2 if places else 0
@@ -537,7 +537,7 @@ class _Run:
                 else:
                     events.append([c])
         for c in loose:
-            targets = [g for g in events if (_joins(types, g[0].type, c.type) or _joins(types, c.type, g[0].type))
+            targets = [g for g in events if _joins(types, g[0].type, c.type)
                        and _places_compatible(g, c) and _dates_compatible(g, c)]
             targets = [g for g in targets if g[0].type == c.type] or targets  # its own type first
             if targets:
@@ -586,8 +586,10 @@ class _Run:
         qty = None
         substance = _pick(c.substance for c in ordered)
         if qty_cands:
+            # A stated total, else the figure of the firmest mention of the event (a lead's round figure or a
+            # later aside is less exact than the sentence that dates and places the seizure).
             totals = [c.qty for c in qty_cands if c.qty_total]
-            qty = max(totals) if totals else max(c.qty for c in qty_cands)
+            qty = max(totals) if totals else max(qty_cands, key=lambda c: (c.date_strength, c.place_strength)).qty
             substance = next((c.substance for c in qty_cands if c.qty == qty and c.substance), substance)
         exact = [c.count for c in own if c.count is not None and not c.count_approx]
         counts = exact or [c.count for c in own if c.count is not None]
@@ -737,7 +739,11 @@ def _dates_compatible(group: list[_Candidate], c: _Candidate, strict: bool = Fal
 
 
 def _joins(types, event_type: str, mention_type: str) -> bool:
-    return event_type == mention_type or mention_type in types[event_type].absorbs
+    """Whether a mention of ``mention_type`` can be part of an event of ``event_type``."""
+    if event_type == mention_type or mention_type in types[event_type].absorbs:
+        return True
+    family = types[event_type].family
+    return family is not None and family == types[mention_type].family
 
 
 def _same_numbers(a: _Candidate, b: _Candidate) -> bool:
@@ -745,8 +751,9 @@ def _same_numbers(a: _Candidate, b: _Candidate) -> bool:
 
 
 def _places_compatible(group: list[_Candidate], c: _Candidate) -> bool:
-    mine = [p for g in group for p in g.places if p.kind != "country"]
-    theirs = [p for p in c.places if p.kind != "country"]
+    """Whether the places the mentions name themselves may be one event's (places from context say nothing)."""
+    mine = [p for g in group if g.place_strength >= 2 for p in g.places if p.kind != "country"]
+    theirs = [p for p in c.places if p.kind != "country"] if c.place_strength >= 2 else []
     if not mine or not theirs:
         return True
     return any(a.footprint.intersects(b.footprint) and

@@ -84,19 +84,21 @@ def casualties(text: str, pack: LanguagePack | None = None) -> tuple[int | None,
             people_count(pack.regexes("casualties", "wounded"), text, pack))
 
 
-def quantity(text: str, pack: LanguagePack | None = None) -> tuple[float | None, bool, str | None]:
-    """The largest drug quantity in kilograms (rates, precursors and wrappers excluded).
+def quantities(text: str, pack: LanguagePack | None = None) -> list[tuple[int, float, bool, str | None]]:
+    """Every drug quantity in ``text``: (offset, kilograms, called a total, substance), in reading order.
 
-    Returns the kilograms, whether the text calls it a total, and the substance.
+    Rates ("600 kg per week"), capacities ("capable of carrying 300 kg"), conversions in brackets, wrappers
+    ("1,200 one-kilo packages"), precursors and coca leaf are left out.
     """
     pack = pack or load_pack()
     if not cue(pack, "quantities").search(text):
-        return None, False, None
+        return []
     units = {" ".join(k.lower().split()): float(v) for k, v in pack.section("quantities", "units").items()}
     rate = pack.regex("quantities", "rate")
     wrapper = pack.regex("quantities", "packages")
+    capacity = pack.regex("quantities", "capacity_before")
     not_drugs = set(pack.section("quantities", "not_drugs", default=[]))
-    best: tuple[float, bool, str | None] | None = None
+    out = []
     for m in _quantity_re(pack).finditer(text):
         factor = units.get(" ".join(m["unit"].lower().split()))
         number = _number(m, pack, "num")
@@ -108,18 +110,33 @@ def quantity(text: str, pack: LanguagePack | None = None) -> tuple[float | None,
             continue
         if text[max(0, m.start() - 2):m.start()].strip().endswith(("(", "/")):
             continue  # "1.5 metric tons (1.7 tons)": a conversion of the figure just given
+        if capacity and capacity.search(text[max(0, m.start() - 40):m.start()]):
+            continue
         substance = _substance(pack, m["after"][:40])
         if substance is None:  # "a cocaine seizure of 2 tons": the drug named before
             substance = _substance(pack, text[max(0, m.start() - 40):m.start()], last=True)
         if substance in not_drugs:
             continue
         kg = number * factor
-        if not 0 < kg <= MAX_KG:
-            continue
-        total = bool(m["total"])
-        if best is None or (total, kg) > (best[1], best[0]):
-            best = (kg, total, substance)
-    return best if best else (None, False, None)
+        if 0 < kg <= MAX_KG:
+            out.append((m.start(), kg, bool(m["total"]), substance))
+    return out
+
+
+def quantity(text: str, pack: LanguagePack | None = None, near: int = 0) -> tuple[float | None, bool, str | None]:
+    """The drug quantity a sentence reports for its event, in kilograms.
+
+    A stated total wins; else the first quantity after the trigger at offset ``near`` ("seized 70 kg ... but
+    believe they hid 200 kg"), else the last one before it. Returns the kilograms, whether the text calls it a
+    total, and the substance.
+    """
+    found = quantities(text, pack)
+    if not found:
+        return None, False, None
+    totals = [q for q in found if q[2]]
+    after = [q for q in found if q[0] >= near]
+    _, kg, total, substance = max(totals, key=lambda q: q[1]) if totals else after[0] if after else found[-1]
+    return kg, total, substance
 
 
 def _substance(pack: LanguagePack, window: str, last: bool = False) -> str | None:

@@ -32,6 +32,7 @@ class IncidentType:
     count: str | None = None
     absorbs: tuple[str, ...] = ()
     rank: int = 9
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def load_taxonomy(path: str | None = None) -> Taxonomy:
         types[key] = IncidentType(key=key, label=t["label"], colour=t["colour"], icon=t["icon"],
                                   casualties=bool(slots.get("casualties")), quantity=bool(slots.get("quantity")),
                                   count=slots.get("count"), absorbs=tuple(t.get("absorbs") or ()),
-                                  rank=int(t.get("rank", 9)))
+                                  rank=int(t.get("rank", 9)), family=t.get("family"))
     actors = {name: tuple(patterns or ()) for name, patterns in spec.get("actors", {}).items()}
     return Taxonomy(types, actors, tuple(spec.get("outlets", [])))
 

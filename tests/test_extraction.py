@@ -36,8 +36,9 @@ SEED_EVENTS = {
     # "the dismantling of a cocaine lab": one lab counted (count is the number of labs, as event datasets code it).
     "002": [("lab_dismantling", "2017-07-22", "2017-07-22", "day", ["Ayacucho", "Cusco", "Junín"], ["VRAEM"], None,
              None, 1500.0, 1),
+            # "another recently dismantled complex": one more lab
             ("lab_dismantling", "2017-06-01", "2017-06-30", "month", ["Ayacucho", "Cusco", "Junín"], ["VRAEM"], None,
-             None, None, None),
+             None, None, 1),
             ("ambush", "2017-07-21", "2017-07-21", "day", ["Ayacucho"], ["VRAEM"], None, 4, None, None),
             # "... an attempt by criminals to retrieve a drug trafficker who had just been arrested"
             ("arrest", "2017-07-21", "2017-07-21", "day", ["Ayacucho"], ["VRAEM"], None, None, None, None)],
