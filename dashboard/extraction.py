@@ -153,6 +153,7 @@ class _PackState:
         self.not_place_after = p.regex("places", "not_place_after", flags=0)
         self.unknown = p.regex("places", "unknown", flags=0)
         self.generic = p.regex("generic")
+        self.generic_clause = p.regex("generic_clause")
         self.anaphora = p.regex("anaphora", flags=0)
         self.clause_break = p.regex("clause_break")
         self.recall = p.regex("recall")
@@ -389,10 +390,11 @@ class _Run:
         ("destroying airstrips has little impact").
         """
         st = self.st
-        if st.generic:
-            clause = re.split(r"[,;:]", sent.text[max(0, m.start() - 60):m.start()])[-1]
-            if st.generic.search(clause):
-                return True
+        if st.generic and st.generic.search(sent.text[:m.start()]):
+            return True
+        clause = re.split(r"[,;:]", sent.text[max(0, m.start() - 60):m.start()])[-1]
+        if st.generic_clause and st.generic_clause.search(clause):
+            return True
         obj = m.groupdict().get("object")
         if not obj:
             return False
