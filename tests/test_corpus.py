@@ -155,6 +155,12 @@ def test_yaml_alias_bomb_is_refused_quickly_and_the_other_files_still_go_in(writ
     assert errors[0].reason.startswith("bomb.md:") and "alias" in errors[0].reason
 
 
+def test_alias_bomb_upload_is_refused():
+    # The upload panel hands the bytes to parse_article, with the form's metadata.
+    with pytest.raises(ArticleError, match="upload.md: front matter refused: .*alias"):
+        parse_article(_alias_bomb().encode(), "upload.md", {"outlet": "Andina"})
+
+
 @pytest.mark.parametrize("front", [
     "title: &t A title\nurl: https://example.org/x\n",  # an anchor alone
     "base: &b {outlet: Andina}\n<<: *b\n",  # a merge key needs an alias
