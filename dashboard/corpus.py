@@ -199,7 +199,9 @@ def read_corpus(paths: Iterable[str | Path]) -> tuple[list[Article], list[ReadEr
             if art.published is None or (art.published_note or "").startswith("election"):
                 published, note = infer_publication_date(art.text, prior_year=prior)
                 if published:
-                    articles[i] = replace(art, published=published, published_inferred=True, published_note=note)
+                    kept = tuple(w for w in art.warnings if not w.startswith("publication date"))
+                    articles[i] = replace(art, published=published, published_inferred=True, published_note=note,
+                                          warnings=kept + tuple(_date_warnings(published)))
     return articles, errors
 
 
@@ -461,8 +463,9 @@ def _meta_date(key: str, value: object) -> date:
         return value.date()
     if isinstance(value, date):
         return value
+    label = "published" if key == "published" else f"published ({key})"
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ArticleError(f"published ({key}) must be a date such as 2019-05-03, not {_kind(value)}")
+        raise ArticleError(f"{label} must be a date such as 2019-05-03, not {_kind(value)}")
     text = str(value).strip()
     if len(text) <= 64:
         for fmt in ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b. %d, %Y"):
@@ -475,7 +478,7 @@ def _meta_date(key: str, value: object) -> date:
         except ValueError:
             pass
     shown = text if len(text) <= 40 else text[:40] + "..."
-    raise ArticleError(f"published ({key}) {shown!r} is not a date (use YYYY-MM-DD)")
+    raise ArticleError(f"{label} {shown!r} is not a date (use YYYY-MM-DD)")
 
 
 def _kind(value: object) -> str:
