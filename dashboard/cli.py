@@ -69,6 +69,9 @@ def _extract(args) -> int:
     articles, errors = read_corpus(args.paths)
     for err in errors:
         print(f"incident-map: skipped {err.reason}", file=sys.stderr)
+    for art in articles:
+        for warning in art.warnings:
+            print(f"incident-map: warning: {art.name}: {warning}", file=sys.stderr)
     if not articles:
         print("incident-map: error: no article could be processed", file=sys.stderr)
         return 1

@@ -4,6 +4,13 @@ Metadata comes, in order of authority, from YAML front matter, a sidecar file (`
 ``NAME.meta.json`` beside ``NAME.txt``), the HTML head, the text itself (datelines such as
 "PERU / 14 JUL 2014 BY JAMES BARGENT EN", "April 19, 2012", "Posted on April 25, 2019 by ..."), and last an
 inference from the dates the article mentions, marked ``published_inferred``.
+
+Every article is hostile input. Metadata the user supplies (front matter, sidecar, caller) is checked: bounded in
+size, YAML without anchors or aliases (an alias bomb of a few hundred bytes would otherwise expand to gigabytes),
+and each recognised value a scalar of bounded length; a bad value refuses that file with an :class:`ArticleError`
+naming the file and the field. Values the page itself carries (the HTML head) are dropped with a warning instead.
+Implausible publication dates are kept and flagged in :attr:`Article.warnings`. Inside a folder, symbolic links
+that lead out of it are not followed.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import re
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,6 +32,19 @@ from dashboard.errors import ArticleError
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 MAX_BYTES = 20 * 1024 * 1024
+#: Largest front matter block (characters) or sidecar metadata file (bytes).
+MAX_META_BYTES = 16 * 1024
+#: Longest metadata value (title, URL, outlet, author), in characters.
+MAX_META_CHARS = 2000
+#: Publication dates before this are kept but flagged as implausible for this corpus.
+EARLIEST_PLAUSIBLE = date(1980, 1, 1)
+# Nesting allowed in metadata YAML (front matter of other tools nests a little); deeper is refused, not recursed.
+_MAX_YAML_DEPTH = 8
+# Metadata keys read, and the Article field each one fills; every other key is ignored.
+_TEXT_KEYS = {"title": "title", "url": "url", "outlet": "outlet", "source": "outlet", "author": "byline",
+              "byline": "byline", "language": "language", "lang": "language"}
+_DATE_KEYS = ("published", "date")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}")
 
 # A line that starts any of these ends the article: what follows is the site's furniture.
 _END_MARKERS = re.compile(
@@ -68,6 +88,10 @@ class Article:
     content_hash: str = ""
     path: str | None = None
     meta: dict = field(default_factory=dict, compare=False, repr=False)
+    #: Things a reader should know that did not stop the article: an implausible date, a dropped head value.
+    warnings: tuple[str, ...] = ()
+    #: Language code given in the metadata (``en``, ``es``); None when none was given.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,53 +115,68 @@ def read_article(path: str | Path, metadata: dict | None = None) -> Article:
     Raises
     ------
     ArticleError
-        The file is missing, empty, binary, too large or in an encoding that cannot be told.
+        The file is missing, empty, binary, too large or in an encoding that cannot be told, or its metadata
+        (front matter, sidecar, ``metadata``) breaks the rules in the module docstring.
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ArticleError(f"{path.name}: file is {size / 1e6:.0f} MB, larger than the "
+                               f"{MAX_BYTES // 2**20} MiB limit")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)  # a device or a growing file is cut short, never read without end
     except OSError as exc:
         raise ArticleError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
     sidecar = _sidecar(path)
-    meta = {**sidecar, **(metadata or {})}
+    meta = {**sidecar, **_clean_meta(metadata or {}, path.name)}
     return parse_article(raw, path.name, meta, path=str(path))
 
 
 def parse_article(raw: bytes, name: str, metadata: dict | None = None, path: str | None = None) -> Article:
-    """Parse article bytes (the upload page and the CLI share this)."""
+    """Parse article bytes (the upload page and the CLI share this).
+
+    Raises
+    ------
+    ArticleError
+        As :func:`read_article`, and for metadata that breaks the rules (see the module docstring).
+    """
     if len(raw) > MAX_BYTES:
         raise ArticleError(f"{name}: file is {len(raw) / 1e6:.0f} MB, larger than the {MAX_BYTES // 2**20} MiB limit")
     # Web text carries no-break and zero-width spaces; plain spaces keep matching and offsets simple.
     text = _decode(raw, name).replace("\xa0", " ").replace("\u200b", "")
     if not text.strip():
         raise ArticleError(f"{name}: file is empty")
-    meta: dict = {}
+    warnings: list[str] = []
     text, front = _front_matter(text, name)
-    meta.update(front)
-    meta.update({k: v for k, v in (metadata or {}).items() if v not in (None, "")})
+    # Caller and sidecar metadata override the front matter; each is checked before it is merged.
+    meta = {**_clean_meta(front, name), **_clean_meta(metadata or {}, name)}
     html_meta: dict = {}
     if name.lower().endswith((".html", ".htm")) or re.match(r"\s*(<!doctype html|<html)", text, re.IGNORECASE):
         text, html_meta = _html_to_text(text)
+        html_meta = _clean_meta(html_meta, name, warnings)
     lines = [ln.strip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     head = _read_head(lines)
     outlet_guess = "InSight Crime" if "InSight Crime" in text and "HomeNewsBrief" in text[:400] else None
     body = _strip_boilerplate(lines, head.get("title"))
     if not body.strip():
         raise ArticleError(f"{name}: no article text left after removing page boilerplate")
-    published, note = _as_date(meta.get("published") or meta.get("date"), name), None
+    published, note = meta.get("published"), None
     inferred = False
     if published is None:
-        published = _as_date(html_meta.get("published"), name) or head.get("published")
+        published = html_meta.get("published") or head.get("published")
     if published is None:
         published, note = infer_publication_date(body)
         inferred = published is not None
+    warnings += _date_warnings(published)
     return Article(
         name=name, text=body, title=meta.get("title") or html_meta.get("title") or head.get("title"),
         published=published, published_inferred=inferred, published_note=note,
-        byline=meta.get("author") or meta.get("byline") or head.get("byline"),
-        outlet=meta.get("outlet") or meta.get("source") or html_meta.get("outlet") or outlet_guess,
+        byline=meta.get("byline") or head.get("byline"),
+        outlet=meta.get("outlet") or html_meta.get("outlet") or outlet_guess,
         url=meta.get("url") or html_meta.get("url"),
-        content_hash=hashlib.sha256(raw).hexdigest(), path=path, meta=meta)
+        content_hash=hashlib.sha256(raw).hexdigest(), path=path, meta=meta, warnings=tuple(warnings),
+        language=meta.get("language"))
 
 
 def read_corpus(paths: Iterable[str | Path]) -> tuple[list[Article], list[ReadError]]:
@@ -160,25 +199,47 @@ def read_corpus(paths: Iterable[str | Path]) -> tuple[list[Article], list[ReadEr
             if art.published is None or (art.published_note or "").startswith("election"):
                 published, note = infer_publication_date(art.text, prior_year=prior)
                 if published:
-                    articles[i] = replace(art, published=published, published_inferred=True, published_note=note)
+                    kept = tuple(w for w in art.warnings if not w.startswith("publication date"))
+                    articles[i] = replace(art, published=published, published_inferred=True, published_note=note,
+                                          warnings=kept + tuple(_date_warnings(published)))
     return articles, errors
 
 
 def expand_paths(paths: Iterable[str | Path], errors: list[ReadError]) -> list[Path]:
     """Files named, and article files inside folders named (sorted); a missing path is an error.
 
-    Inside folders, notes named in capitals (``README.md``, ``ATTRIBUTION.md``) are not articles.
+    Inside folders, notes named in capitals (``README.md``, ``ATTRIBUTION.md``) are not articles, and a symbolic
+    link (to a file or a folder) that leads outside the folder is not followed but reported: a corpus folder
+    must not pull in ``/etc/passwd``. A file named explicitly is read wherever it leads.
     """
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
-                          and not f.name.startswith(".") and not _is_folder_note(f))
+            root = p.resolve()
+            for f in sorted(p.rglob("*")):
+                if f.name.startswith(".") or _is_folder_note(f):
+                    continue
+                is_article = f.suffix.lower() in SUFFIXES
+                if not _leads_inside(f, root):
+                    if is_article or f.is_dir():
+                        errors.append(ReadError(str(f), f"{f.name}: a link leading outside the folder {p.name}; "
+                                                        "not read (name the file itself to read it)"))
+                    continue
+                if is_article and f.is_file():
+                    out.append(f)
         elif p.exists():
             out.append(p)
         else:
             errors.append(ReadError(str(p), f"{p}: no such file or folder"))
     return out
+
+
+def _leads_inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, its links followed, stays inside the (resolved) folder ``root``."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a link loop
+        return False
 
 
 def _is_folder_note(path: Path) -> bool:
@@ -262,53 +323,178 @@ def _decode(raw: bytes, name: str) -> str:
     return text
 
 
+class _RefusedYAML(yaml.YAMLError):
+    """YAML that is well formed but not accepted as metadata."""
+
+
+class _MetaLoader(yaml.SafeLoader):
+    """PyYAML's safe loader for untrusted metadata: no anchors or aliases, shallow nesting, timestamps as text.
+
+    Anchors and aliases are refused where the composer meets them, before any node is built, so an alias bomb
+    costs nothing. Dates stay text so that :func:`_meta_date` can name a bad one (``2017-02-30``) in its message
+    instead of PyYAML raising a bare ``ValueError``.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML's hook
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _RefusedYAML("YAML anchors and aliases (&name, *name) are not accepted in metadata")
+        self._depth += 1
+        try:
+            if self._depth > _MAX_YAML_DEPTH:
+                raise _RefusedYAML("metadata is nested too deeply; give each key a plain value")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_MetaLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def _load_yaml(text: str) -> object:
+    """Parse metadata YAML with :class:`_MetaLoader`; every failure is a :class:`yaml.YAMLError`."""
+    try:
+        return yaml.load(text, Loader=_MetaLoader)
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # An integer longer than Python's digit limit, and the like: not a metadata value.
+        raise _RefusedYAML(f"a value cannot be read ({exc.__class__.__name__})") from exc
+
+
 def _front_matter(text: str, name: str) -> tuple[str, dict]:
     stripped = text.lstrip("\ufeff")
-    if not stripped.startswith("---"):
+    start = re.match(r"---[ \t]*\r?\n", stripped)
+    if not start:
         return text, {}
-    end = re.search(r"^(---|\.\.\.)\s*$", stripped[3:], re.MULTILINE)
+    end = re.search(r"^(---|\.\.\.)[ \t]*\r?$", stripped[start.end():], re.MULTILINE)
     if not end:
         return text, {}
+    block = stripped[start.end():start.end() + end.start()]
+    if len(block) > MAX_META_BYTES:
+        raise ArticleError(f"{name}: front matter is larger than {MAX_META_BYTES // 1024} KiB")
     try:
-        meta = yaml.safe_load(stripped[3:3 + end.start()]) or {}
+        meta = _load_yaml(block) or {}
+    except _RefusedYAML as exc:
+        raise ArticleError(f"{name}: front matter refused: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ArticleError(f"{name}: malformed YAML front matter ({exc.__class__.__name__})") from exc
+        raise ArticleError(f"{name}: malformed YAML front matter ({exc.__class__.__name__})") from None
     if not isinstance(meta, dict):
         raise ArticleError(f"{name}: front matter is not a mapping of keys to values")
-    return stripped[3 + end.end():], {str(k).lower(): v for k, v in meta.items()}
+    return stripped[start.end() + end.end():], {str(k).lower(): v for k, v in meta.items()}
 
 
 def _sidecar(path: Path) -> dict:
+    """Checked metadata from ``NAME.meta.yaml`` / ``.meta.yml`` / ``.meta.json`` beside ``path``, if any."""
     for candidate in (path.with_suffix(".meta.yaml"), path.with_suffix(".meta.yml"), path.with_suffix(".meta.json")):
-        if candidate.exists():
-            try:
-                text = candidate.read_text(encoding="utf-8")
-                meta = json.loads(text) if candidate.suffix == ".json" else yaml.safe_load(text)
-            except (OSError, ValueError, yaml.YAMLError) as exc:
-                raise ArticleError(f"{path.name}: unreadable metadata file {candidate.name} ({exc})") from exc
-            if not isinstance(meta, dict):
-                raise ArticleError(f"{path.name}: metadata file {candidate.name} is not a mapping")
-            return {str(k).lower(): v for k, v in meta.items()}
+        if not candidate.exists():
+            continue
+        label = f"{path.name}: metadata file {candidate.name}"
+        # The sidecar is found, not named: like a file in a folder, it may not lead elsewhere.
+        if not _leads_inside(candidate, path.parent.resolve()):
+            raise ArticleError(f"{label} is a link leading outside the article's folder; not read")
+        if not candidate.is_file():
+            raise ArticleError(f"{label} is not a regular file")
+        try:
+            with candidate.open("rb") as fh:
+                data = fh.read(MAX_META_BYTES + 1)
+        except OSError as exc:
+            raise ArticleError(f"{label} cannot be read ({exc.strerror or exc})") from exc
+        if len(data) > MAX_META_BYTES:
+            raise ArticleError(f"{label} is larger than {MAX_META_BYTES // 1024} KiB")
+        try:
+            text = data.decode("utf-8")
+            meta = json.loads(text) if candidate.suffix == ".json" else _load_yaml(text)
+        except _RefusedYAML as exc:
+            raise ArticleError(f"{label} refused: {exc}") from None
+        except yaml.YAMLError as exc:
+            raise ArticleError(f"{label} is malformed YAML ({exc.__class__.__name__})") from None
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ArticleError(f"{label} cannot be read ({exc.__class__.__name__})") from None
+        if not isinstance(meta, dict):
+            raise ArticleError(f"{label} is not a mapping of keys to values")
+        return _clean_meta({str(k).lower(): v for k, v in meta.items()}, path.name)
     return {}
 
 
-def _as_date(value, name: str) -> date | None:
-    if value in (None, ""):
-        return None
+def _clean_meta(raw: dict, name: str, warnings: list[str] | None = None) -> dict:
+    """Recognised metadata keys, checked, under their Article field names; other keys are ignored.
+
+    Each value must be a scalar of at most :data:`MAX_META_CHARS` characters (numbers become text), a URL an
+    ``http(s)`` address, a language a code such as ``es``, a date a real date. A bad value raises
+    :class:`ArticleError` naming the file and the key; with ``warnings`` given (values read from the page
+    itself) it is dropped and a warning appended instead.
+    """
+    out: dict = {}
+    for key, value in raw.items():
+        key = str(key).lower()
+        if value is None or value == "" or (key not in _TEXT_KEYS and key not in _DATE_KEYS):
+            continue
+        try:
+            if key in _DATE_KEYS:
+                out.setdefault("published", _meta_date(key, value))
+            else:
+                out.setdefault(_TEXT_KEYS[key], _meta_text(key, value))
+        except ArticleError as exc:
+            if warnings is None:
+                raise ArticleError(f"{name}: {exc}") from None
+            warnings.append(f"{exc}; ignored")
+    return out
+
+
+def _meta_text(key: str, value: object) -> str:
+    # bool is an int: "author: yes" is YAML for True, not a name.
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ArticleError(f"{key} must be a single text value, not {_kind(value)}")
+    text = str(value).strip()
+    if len(text) > MAX_META_CHARS:
+        raise ArticleError(f"{key} is {len(text)} characters long, more than the {MAX_META_CHARS} allowed")
+    if key == "url" and not re.fullmatch(r"https?://\S+", text, re.IGNORECASE):
+        raise ArticleError(f"{key} must be a web address starting with http:// or https://")
+    if _TEXT_KEYS[key] == "language":
+        if not isinstance(value, str) or not _LANGUAGE.fullmatch(text):
+            raise ArticleError(f"{key} must be a language code such as 'en' or 'es'")
+        return text.lower().replace("_", "-")
+    return text
+
+
+def _meta_date(key: str, value: object) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    label = "published" if key == "published" else f"published ({key})"
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ArticleError(f"{label} must be a date such as 2019-05-03, not {_kind(value)}")
     text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b. %d, %Y"):
+    if len(text) <= 64:
+        for fmt in ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b. %d, %Y"):
+            try:
+                return datetime.strptime(text[:10] if fmt == "%Y-%m-%d" else text, fmt).date()
+            except ValueError:
+                continue
         try:
-            return datetime.strptime(text[:10] if fmt == "%Y-%m-%d" else text, fmt).date()
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
         except ValueError:
-            continue
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-    except ValueError:
-        raise ArticleError(f"{name}: publication date {value!r} is not a date (use YYYY-MM-DD)") from None
+            pass
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    raise ArticleError(f"{label} {shown!r} is not a date (use YYYY-MM-DD)")
+
+
+def _kind(value: object) -> str:
+    kinds = {list: "a list", tuple: "a list", dict: "a mapping", bool: "true/false", bytes: "binary data"}
+    return kinds.get(type(value), f"a {type(value).__name__}")
+
+
+def _date_warnings(published: date | None) -> list[str]:
+    """Kept but flagged: a publication date before 1980 or after tomorrow is more likely a slip than news."""
+    if published is None:
+        return []
+    if published < EARLIEST_PLAUSIBLE:
+        return [f"publication date {published.isoformat()} is before {EARLIEST_PLAUSIBLE.year}; check it"]
+    if published > date.today() + timedelta(days=1):
+        return [f"publication date {published.isoformat()} is in the future; check it"]
+    return []
 
 
 def _read_head(lines: list[str]) -> dict:

@@ -130,3 +130,182 @@ def test_infer_gives_none_without_dates():
 def test_parse_article_bytes_too_large():
     with pytest.raises(ArticleError, match="larger than"):
         parse_article(b"a" * (21 * 1024 * 1024), "huge.txt")
+
+
+# --- hostile metadata (issue #7) -------------------------------------------------------------------------------
+
+def _alias_bomb() -> str:
+    """Front matter whose nine levels of aliases would expand to 9**9 items."""
+    lines = ["a: &a [" + ",".join(["boom"] * 9) + "]"]
+    for prev, cur in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "---\n" + "\n".join(lines) + "\ntitle: *i\n---\nPolice seized cocaine in Tingo Maria on 2 May 2019.\n"
+
+
+def test_yaml_alias_bomb_is_refused_quickly_and_the_other_files_still_go_in(write_article, tmp_path):
+    import time
+
+    write_article("bomb.md", _alias_bomb())
+    write_article("good.txt", "Police seized 10 kilos of cocaine in Iquitos on 2 March 2020.\n")
+    start = time.perf_counter()
+    articles, errors = read_corpus([tmp_path])
+    assert time.perf_counter() - start < 1.0
+    assert [a.name for a in articles] == ["good.txt"]
+    assert len(errors) == 1 and errors[0].path.endswith("bomb.md")
+    assert errors[0].reason.startswith("bomb.md:") and "alias" in errors[0].reason
+
+
+def test_alias_bomb_upload_is_refused():
+    # The upload panel hands the bytes to parse_article, with the form's metadata.
+    with pytest.raises(ArticleError, match="upload.md: front matter refused: .*alias"):
+        parse_article(_alias_bomb().encode(), "upload.md", {"outlet": "Andina"})
+
+
+@pytest.mark.parametrize("front", [
+    "title: &t A title\nurl: https://example.org/x\n",  # an anchor alone
+    "base: &b {outlet: Andina}\n<<: *b\n",  # a merge key needs an alias
+])
+def test_anchors_and_aliases_are_refused(write_article, front):
+    with pytest.raises(ArticleError, match="anchor.md: .*alias"):
+        read_article(write_article("anchor.md", f"---\n{front}---\nText of the article.\n"))
+
+
+def test_alias_in_sidecar_is_refused_naming_the_article(write_article):
+    path = write_article("s.txt", "Police seized cocaine in Callao on 4 June 2019.\n")
+    (path.parent / "s.meta.yaml").write_text("x: &x [1, 2]\ntitle: *x\n", encoding="utf-8")
+    with pytest.raises(ArticleError, match="s.txt: .*s.meta.yaml.*alias"):
+        read_article(path)
+
+
+def test_oversized_front_matter_is_refused(write_article):
+    front = "---\n" + "".join(f"key{i}: {'v' * 60}\n" for i in range(400)) + "---\n"  # about 27 KB
+    with pytest.raises(ArticleError, match="big.md: front matter is larger than"):
+        read_article(write_article("big.md", front + "Text of the article.\n"))
+
+
+def test_deeply_nested_front_matter_is_a_message_not_a_traceback(write_article):
+    front = "---\nx: " + "[" * 3000 + "]" * 3000 + "\n---\n"
+    with pytest.raises(ArticleError, match="deep.md: .*nested"):
+        read_article(write_article("deep.md", front + "Text of the article.\n"))
+
+
+def test_oversized_sidecar_is_refused(write_article):
+    path = write_article("t.txt", "Police seized cocaine in Callao on 4 June 2019.\n")
+    (path.parent / "t.meta.json").write_text('{"title": "' + "x" * 20000 + '"}', encoding="utf-8")
+    with pytest.raises(ArticleError, match="t.txt: metadata file t.meta.json is larger than"):
+        read_article(path)
+
+
+@pytest.mark.parametrize("front, field", [
+    ("published: 2017-02-30", "published"),  # no 30 February
+    ("date: 2019-13-01", "published"),
+    ("title: [one, two]", "title"),
+    ("title:\n  text: a mapping", "title"),
+    ("outlet: {name: Andina}", "outlet"),
+    ("url: [https://example.org]", "url"),
+    ("url: javascript:alert(1)", "url"),  # only web addresses are links
+    ("language: 12", "language"),
+    ("language: [en]", "language"),
+    pytest.param("title: " + "x" * 2001, "title", id="title-too-long"),
+    ("author: true", "author"),
+])
+def test_bad_metadata_values_refuse_that_file_with_a_message(write_article, tmp_path, front, field):
+    write_article("bad.md", f"---\n{front}\n---\nPolice seized cocaine in Callao on 4 June 2019.\n")
+    write_article("good.txt", "Police seized 10 kilos of cocaine in Iquitos on 2 March 2020.\n")
+    articles, errors = read_corpus([tmp_path])
+    assert [a.name for a in articles] == ["good.txt"]
+    assert len(errors) == 1 and errors[0].path.endswith("bad.md")
+    assert errors[0].reason.startswith(f"bad.md: {field}")
+
+
+def test_bad_sidecar_json_value_is_refused(write_article):
+    path = write_article("j.txt", "Police seized cocaine in Callao on 4 June 2019.\n")
+    (path.parent / "j.meta.json").write_text('{"title": {"nested": ["x"]}}', encoding="utf-8")
+    with pytest.raises(ArticleError, match="j.txt: title"):
+        read_article(path)
+
+
+def test_given_metadata_is_checked_too():
+    with pytest.raises(ArticleError, match="u.txt: url"):
+        parse_article(b"Police seized cocaine in Callao.\n", "u.txt", {"url": "https://x.org/" + "a" * 3000})
+
+
+def test_metadata_values_are_kept_as_text(write_article):
+    a = read_article(write_article("k.md", "---\ntitle: 1984\nlanguage: ES\noutlet: Andina\n"
+                                           "tags: [coca, vraem]\nextra: {nested: ignored}\n---\nBody text here.\n"))
+    assert a.title == "1984" and a.language == "es" and a.outlet == "Andina"
+    assert a.warnings == ()
+    assert "tags" not in a.meta and "extra" not in a.meta  # keys the project does not read are ignored
+
+
+def test_implausible_dates_are_kept_and_flagged(write_article):
+    from datetime import timedelta
+
+    old = read_article(write_article("old.md", "---\npublished: 1975-05-01\n---\nBody text here.\n"))
+    assert old.published == date(1975, 5, 1) and not old.published_inferred
+    assert len(old.warnings) == 1 and "1980" in old.warnings[0]
+    later = date.today() + timedelta(days=3)
+    future = read_article(write_article("future.md", f"---\npublished: {later.isoformat()}\n---\nBody text.\n"))
+    assert future.published == later and len(future.warnings) == 1 and "future" in future.warnings[0]
+    fine = read_article(write_article("fine.md", "---\npublished: 2019-05-01\n---\nBody text here.\n"))
+    assert fine.warnings == ()
+
+
+def test_bad_html_head_values_are_dropped_with_a_warning(write_article):
+    html = ("<html><head><title>Seizure</title><meta property='og:url' content='javascript:alert(1)'>"
+            "<meta property='article:published_time' content='soon'></head><body><p>Police seized 2 tons of "
+            "cocaine in Callao on 3 June 2021.</p></body></html>")
+    a = read_article(write_article("w.html", html))
+    assert a.url is None and a.title == "Seizure"
+    assert a.published == date(2021, 6, 3) and a.published_inferred  # from the text, not the bad head value
+    assert any("url" in w for w in a.warnings) and any("published" in w for w in a.warnings)
+
+
+# --- symbolic links (issue #7) ---------------------------------------------------------------------------------
+
+def test_folder_links_leading_outside_are_skipped_and_reported(tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "secret.txt").write_text("Private note that is not an article.\n", encoding="utf-8")
+    (outside / "deep" / "other.txt").write_text("Another private note.\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "real.txt").write_text("Police seized cocaine in Callao on 4 June 2019.\n", encoding="utf-8")
+    (corpus / "link.txt").symlink_to(outside / "secret.txt")
+    (corpus / "linked_dir").symlink_to(outside / "deep", target_is_directory=True)
+    (corpus / "inside.txt").symlink_to(corpus / "sub" / "real.txt")  # stays inside the folder: read
+    articles, errors = read_corpus([corpus])
+    assert sorted(a.name for a in articles) == ["inside.txt", "real.txt"]
+    assert sorted(e.path.rsplit("/", 1)[-1] for e in errors) == ["link.txt", "linked_dir"]
+    assert all("outside" in e.reason for e in errors)
+
+
+def test_a_link_named_explicitly_is_read(tmp_path):
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("Police seized cocaine in Callao on 4 June 2019.\n", encoding="utf-8")
+    (tmp_path / "named").mkdir()
+    link = tmp_path / "named" / "link.txt"
+    link.symlink_to(target)
+    articles, errors = read_corpus([link])
+    assert errors == [] and [a.name for a in articles] == ["link.txt"]
+
+
+def test_sidecar_link_leading_outside_is_refused(tmp_path):
+    (tmp_path / "private.yaml").write_text("title: private\n", encoding="utf-8")
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Police seized cocaine in Callao on 4 June 2019.\n", encoding="utf-8")
+    (folder / "a.meta.yaml").symlink_to(tmp_path / "private.yaml")
+    with pytest.raises(ArticleError, match="a.txt: metadata file a.meta.yaml .*outside"):
+        read_article(folder / "a.txt")
+
+
+def test_cli_extract_reports_refused_and_flagged_files(write_article, tmp_path, capsys):
+    from dashboard.cli import main
+
+    write_article("bomb.md", _alias_bomb())
+    write_article("old.md", "---\npublished: 1970-01-02\n---\nPolice seized 10 kilos of cocaine in Iquitos.\n")
+    assert main(["extract", str(tmp_path), "-o", str(tmp_path / "out.geojson")]) == 0
+    err = capsys.readouterr().err
+    assert "skipped bomb.md: front matter refused" in err
+    assert "warning: old.md: publication date 1970-01-02 is before 1980" in err
