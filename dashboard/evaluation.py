@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -465,5 +466,21 @@ def evaluate(articles: str | Path | Sequence[str | Path], gold: str | Path,
 
 
 def to_json(result: Evaluation) -> str:
-    """The evaluation as JSON text."""
-    return json.dumps(result.as_dict(), ensure_ascii=False, indent=2)
+    """The evaluation as JSON text; control and format characters from articles are written as escapes.
+
+    ``json.dumps`` leaves C1 controls (U+009B starts a terminal command) and bidi overrides raw; escaped, the
+    text reads back the same and cannot drive the terminal it is shown in.
+    """
+    return _CONTROL.sub(_json_escape, json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+
+
+_CONTROL = re.compile("[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
+                      "\ufff9-\ufffb\U000e0000-\U000e007f]")
+
+
+def _json_escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON spells an astral character as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"

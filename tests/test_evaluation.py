@@ -9,7 +9,7 @@ import yaml
 
 from dashboard.cli import main
 from dashboard.corpus import read_corpus
-from dashboard.evaluation import GoldError, evaluate, load_gold, predict, score
+from dashboard.evaluation import GoldError, evaluate, load_gold, predict, score, to_json
 from tests.conftest import ROOT
 
 EVAL = ROOT / "tests" / "data" / "eval"
@@ -188,6 +188,14 @@ def test_report_lines_name_the_article_and_escape_control_characters():
     assert lines[1].startswith("EXTRA a: ambush 2021-05-03")
     assert "\x1b" not in lines[1] and "\u202e" not in lines[1] and "\\u001b[31m" in lines[1]
     assert lines[-1].startswith("gold=1 pred=1 tp=0 precision=0.00 recall=0.00 F1=0.00 fields=0/0")
+
+
+def test_json_escapes_terminal_controls_and_reads_back_the_same_text():
+    evidence = "Gunmen\x9b31m attacked\u202e a patrol \U000e0041 near\x1b[2J the river in Junín"
+    text = to_json(score([], [pred(evidence=evidence)], articles=["a.txt"]))
+    assert not any(ch in text for ch in "\x9b\u202e\U000e0041\x1b")
+    assert "Junín" in text  # letters stay readable
+    assert json.loads(text)["extras"][0]["evidence"] == evidence
 
 
 # ------------------------------------------------------------------------------------------ gold files
