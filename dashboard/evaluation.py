@@ -311,8 +311,9 @@ def score(gold: Sequence[Mapping], predictions: Sequence[Mapping],
     optional = [g for g in entries if not is_scored(g)]
     names = {stem(g["article"]) for g in entries}
     evaluated = {stem(a) for a in articles} if articles is not None else set()
-    preds = [p for p in predictions if not p.get("background") and _article_of(p) in names | evaluated]
-    result = Evaluation(gold=len(required), articles=len(names | evaluated))
+    scope = names | evaluated
+    preds = [p for p in predictions if not p.get("background") and _article_of(p) in scope]
+    result = Evaluation(gold=len(required), articles=len(scope))
     if articles is not None:
         result.unknown_articles = sorted(names - evaluated)
     used: set[int] = set()

@@ -318,7 +318,7 @@ SHARED = _shared_eval()
 def test_evaluation_runs_on_the_english_development_set():
     gold_path = SHARED / "en" / "gold.yaml"
     result = evaluate(SHARED / "en" / "articles", gold_path)
-    assert result.gold == _scored_in(gold_path) == 43
+    assert result.gold == _scored_in(gold_path)
     assert result.articles == len(list((SHARED / "en" / "articles").glob("*.txt")))
     assert result.unknown_articles == [] and result.skipped == []
     assert 0.0 <= result.f1 <= 1.0 and result.tp + len(result.misses) == result.gold
