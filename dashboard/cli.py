@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from dashboard import export, pipeline, query, review, store
+from dashboard import evaluation, export, pipeline, query, review, store
 from dashboard.corpus import read_corpus
 from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import default_gazetteer
@@ -21,6 +21,16 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="review status (repeatable); rejected incidents are left out unless named here")
     e.add_argument("--format", default="geojson", choices=["geojson", "csv", "gpkg", "zip"])
     e.add_argument("-o", "--output", required=True)
+
+    ev = sub.add_parser("evaluate", help="score the extractor on hand-coded gold incidents (precision, recall, F1)")
+    ev.add_argument("articles", help="folder (or file) of the evaluated articles; all of them count for precision")
+    ev.add_argument("gold", help="gold YAML file (see README: gold format)")
+    ev.add_argument("--json", action="store_true", help="machine-readable output")
+    ev.add_argument("--min-f1", type=_fraction, help="exit with status 1 when F1 is below this (0 to 1)")
+    ev.add_argument("--quiet", action="store_true", help="the summary line only")
 
     g = sub.add_parser("geocode", help="the gazetteer's matches for a place name, best first")
     g.add_argument("text", nargs="+")
@@ -120,6 +137,20 @@ def _export(args) -> int:
     return 0
 
 
+def _evaluate(args) -> int:
+    result = evaluation.evaluate(args.articles, args.gold)
+    for reason in result.skipped:
+        print(f"incident-map: skipped {reason}", file=sys.stderr)
+    if args.json:
+        print(evaluation.to_json(result))
+    else:
+        print("\n".join(result.report_lines()[-1:] if args.quiet else result.report_lines()))
+    if args.min_f1 is not None and result.f1 < args.min_f1:
+        print(f"incident-map: F1 {result.f1:.3f} is below --min-f1 {args.min_f1}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _geocode(args) -> int:
     text = " ".join(args.text)
     places = default_gazetteer().match(text)
@@ -132,4 +163,5 @@ def _geocode(args) -> int:
     return 0
 
 
-_COMMANDS = {"extract": _extract, "build": _build, "ingest": _ingest, "export": _export, "geocode": _geocode}
+_COMMANDS = {"extract": _extract, "build": _build, "ingest": _ingest, "export": _export, "geocode": _geocode,
+             "evaluate": _evaluate}

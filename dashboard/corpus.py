@@ -29,6 +29,7 @@ import yaml
 
 from dashboard import temporal
 from dashboard.errors import ArticleError
+from dashboard.language import article_language
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 MAX_BYTES = 20 * 1024 * 1024
@@ -176,7 +177,7 @@ def parse_article(raw: bytes, name: str, metadata: dict | None = None, path: str
         outlet=meta.get("outlet") or html_meta.get("outlet") or outlet_guess,
         url=meta.get("url") or html_meta.get("url"),
         content_hash=hashlib.sha256(raw).hexdigest(), path=path, meta=meta, warnings=tuple(warnings),
-        language=meta.get("language"))
+        language=article_language(body, meta, name))
 
 
 def read_corpus(paths: Iterable[str | Path]) -> tuple[list[Article], list[ReadError]]:

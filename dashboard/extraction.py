@@ -21,6 +21,7 @@ from dashboard import figures, temporal
 from dashboard.corpus import Article
 from dashboard.gazetteer import Gazetteer, Mention, Place, default_gazetteer, rank_candidates
 from dashboard.langpack import DEFAULT_LANGUAGE, LanguagePack, available_languages, load_pack
+from dashboard.language import detect_language
 from dashboard.taxonomy import Lexicon, load_lexicon
 
 # An event whose only date ends this long before the article is recalled in passing, not reported.
@@ -116,11 +117,13 @@ class Extractor:
 
     # ------------------------------------------------------------------ public
     def language_of(self, article: Article) -> str:
-        """The article's language: given in its metadata, else detected from its text."""
-        given = getattr(article, "language", None) or (article.meta or {}).get("language")
-        if isinstance(given, str) and given.lower()[:2] in available_languages():
-            return given.lower()[:2]
-        return detect_language(article.text)
+        """The pack for the article's language, given or detected when it was read.
+
+        English when there is no pack for it: an undetermined or third language is read with the default pack
+        rather than not at all.
+        """
+        code = (article.language or detect_language(article.text) or "").lower()[:2]
+        return code if code in available_languages() else DEFAULT_LANGUAGE
 
     def extract(self, article: Article) -> list[Incident]:
         """Incidents reported by ``article``: events first in text order, then background statistics."""
@@ -628,18 +631,6 @@ class _Run:
 
 
 # ----------------------------------------------------------------------------- helpers
-def detect_language(text: str) -> str:
-    """The pack whose stop words are most frequent in ``text`` (the default language on a tie)."""
-    words = re.findall(r"[^\W\d_]+", text[:20000].lower())
-    best, best_score = DEFAULT_LANGUAGE, 0
-    for code in available_languages():
-        stop = set(load_pack(code).section("stopwords", default=[]))
-        score = sum(1 for w in words if w in stop)
-        if score > best_score:
-            best, best_score = code, score
-    return best
-
-
 def split_sentences(text: str, pack: LanguagePack | None = None) -> list[Sentence]:
     """Split text into sentences with spans; paragraphs are separated by blank lines."""
     abbrev = (pack or load_pack()).abbreviations
@@ -763,4 +754,4 @@ def _places_compatible(group: list[_Candidate], c: _Candidate) -> bool:
                for a in mine for b in theirs)
 
 
-__all__ = ["Extractor", "Incident", "Mention", "Sentence", "detect_language", "split_sentences"]
+__all__ = ["Extractor", "Incident", "Mention", "Sentence", "split_sentences"]
