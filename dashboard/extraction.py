@@ -304,10 +304,11 @@ class _Run:
 
     def _lead_places(self) -> tuple[list[Place], str | None]:
         """The places of the article's lead: where most news says its main event happened."""
-        for i in self.lead:
-            places, text, _, _ = self._places(self.sentences[i])
-            if places and not all(p.kind == "country" for p in places):
-                return places, text
+        for lenient in (False, True):  # then even "shipped from Lima's airport": better than no place at all
+            for i in self.lead:
+                places, text, _, _ = self._places(self.sentences[i], lenient)
+                if places and not all(p.kind == "country" for p in places):
+                    return places, text
         return [], None
 
     def _old(self, r: temporal.Resolved) -> bool:
@@ -332,11 +333,17 @@ class _Run:
                 found.append((key, min(events, key=lambda m: m.start())))
         if not found:
             return []
+        types = st.lex.types
+        # Drugs found on the people arrested make the raid a seizure ("detained two traffickers carrying 400 kg
+        # of cocaine"): the most general type with a quantity slot that absorbs the type found takes over.
+        holders = {k: max((q for q in types.values() if q.quantity and k in q.absorbs), key=lambda q: q.rank,
+                          default=None) for k, _ in found if not types[k].quantity}
+        if any(holders.values()) and figures.quantities(text, pack):
+            found += [(h.key, m) for k, m in found if (h := holders.get(k)) and h.key not in dict(found)]
         # One sentence, one event: a type absorbed by another found here is that event's attribute.
         kinds = {k for k, _ in found}
         absorbed = {a for k in kinds for a in st.lex.types[k].absorbs}
         found = [(k, m) for k, m in found if k not in absorbed] or found
-        types = st.lex.types
         # Aggregates are read in the trigger's clause: "captured two leaders, accused of attacks which have
         # left 20 dead over the past two years" reports a capture, with a tally in a relative clause.
         first = min(m.start() for _, m in found)
@@ -449,14 +456,19 @@ class _Run:
             return report_date, 0
         return None, 0
 
-    def _places(self, sent: Sentence) -> tuple[list[Place], str | None, str | None, bool]:
+    def _places(self, sent: Sentence, lenient: bool = False) -> tuple[list[Place], str | None, str | None, bool]:
+        """The event places a sentence names.
+
+        Returns the places, their text, a name the gazetteer lacks, and whether a Peruvian place was left out as
+        the event's origin or destination (``lenient``: keep those).
+        """
         st = self.st
         here = sorted((s, e, p) for (s, e), p in self.place_at.items() if sent.start <= s < sent.end)
         kept: list[tuple[int, int, Place]] = []
         excluded = False
         for s, e, p in here:
             before = sent.text[max(0, s - sent.start - 40):s - sent.start]
-            if st.relational and st.relational.search(before):  # "north of the VRAEM", "bound for Belgium"
+            if not lenient and st.relational and st.relational.search(before):  # "north of the VRAEM", "bound for"
                 excluded = excluded or p.is_peru
                 continue
             if st.not_place and st.not_place.search(before):  # "reported Diario Cronicas Iquitos"
