@@ -412,8 +412,9 @@ class _Run:
         if not lowered.endswith("s") or re.search(self.st.pack.forces + "$", lowered, re.IGNORECASE):
             return False
         before = sent.text[max(0, m.start("object") - 40):m.start("object")]
-        if re.search(self.pack.num + r"\s+(?:[\w-]+\s+){0,2}$", before, re.IGNORECASE):
-            return False
+        counted = re.search("(" + self.pack.num + r")\s+(?:[\w-]+\s+){0,3}$", before, re.IGNORECASE)
+        if counted and self.pack.parse_number(counted.group(1)) not in (None, 1.0):
+            return False  # "five active clandestine drug labs" (but "a record quantity of coca plants" is no count)
         pos = sent.start + m.start()
         return not any(abs(off - pos) < 60 for off, _, kind, _, _ in self.dates.get(self._index(sent), [])
                        if kind != "year")
@@ -732,7 +733,20 @@ def _same_event(group: list[_Candidate], c: _Candidate) -> bool:
     a = group[0]
     if a.type != c.type or a.when is None or c.when is None:
         return False
+    if _different_amounts(group, c):
+        return False
     return _overlap(a.when, c.when) and _places_compatible(group, c)
+
+
+def _different_amounts(group: list[_Candidate], c: _Candidate) -> bool:
+    """Whether two stated quantities far apart make two seizures.
+
+    Even on one day in one place (30 kg at the airport, 1.5 t in a warehouse); a total is no such evidence.
+    """
+    if c.qty is None or c.qty_total:
+        return False
+    stated = [g.qty for g in group if g.qty is not None and not g.qty_total]
+    return bool(stated) and all(abs(q - c.qty) > 0.1 * max(q, c.qty) for q in stated)
 
 
 def _dates_compatible(group: list[_Candidate], c: _Candidate, strict: bool = False) -> bool:
