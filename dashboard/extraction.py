@@ -159,6 +159,7 @@ class _PackState:
         self.generic_clause = p.regex("generic_clause")
         self.anaphora = p.regex("anaphora", flags=0)
         self.clause_break = p.regex("clause_break")
+        self.relative = p.section("relative_pronouns") and "|".join(p.section("relative_pronouns"))
         self.recall = p.regex("recall")
         self.report = p.regex("dates", "report_verbs")
         self.tally = p.regex("casualties", "tally")
@@ -400,7 +401,10 @@ class _Run:
         ("destroying airstrips has little impact").
         """
         st = self.st
-        if st.generic and st.generic.search(sent.text[:m.start()]):
+        # A relative clause (", who vowed they would ...,") says nothing of the main verb's mood.
+        prefix = re.sub(r",\s*(?:" + st.relative + r")\b[^,]*,", ",", sent.text[:m.start()]) if st.relative else (
+            sent.text[:m.start()])
+        if st.generic and st.generic.search(prefix):
             return True
         clause = re.split(r"[,;:]", sent.text[max(0, m.start() - 60):m.start()])[-1]
         if st.generic_clause and st.generic_clause.search(clause):
@@ -451,7 +455,7 @@ class _Run:
                      if not rep and r.precision != "year"]
             if dated:
                 return min(dated, key=lambda t: t[0])[1], 1
-        if self.lead_when is not None and i > 0:
+        if self.lead_when is not None:
             return self.lead_when, 0
         if report_date is not None:
             return report_date, 0
