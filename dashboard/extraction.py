@@ -193,6 +193,7 @@ class _Run:
         triggered = self._triggered()
         if not triggered:
             return []
+        self.triggered = triggered
         self.datelines = self._datelines()
         self.place_at = self._place_index(triggered)
         self.dates = self._dates()
@@ -589,6 +590,26 @@ class _Run:
         incidents += [self._incident(g, True) for g in background]
         return incidents
 
+    def _casualties_nearby(self, group: list[_Candidate]) -> tuple[int | None, int | None]:
+        """Casualties told in the two sentences after a mention that report no event of their own.
+
+        "... was among the three dead", said of the clash the sentence before reports.
+        """
+        killed = wounded = None
+        for c in group:
+            for j in (c.index + 1, c.index + 2):
+                if j >= len(self.sentences) or j in self.triggered:
+                    continue
+                text = self.sentences[j].text
+                if self.st.lex.is_background(text) or (self.st.recall and self.st.recall.search(text)):
+                    continue
+                if any(self._old(r) for _, r, _, _, _ in self.dates.get(j, [])):
+                    continue  # "a conflict that began in 1980 has left 69,000 dead": history, not this event
+                k, w = figures.casualties(_untallied(text, self.st.tally), self.pack)
+                killed = killed if killed is not None else k
+                wounded = wounded if wounded is not None else w
+        return killed, wounded
+
     def _incident(self, group: list[_Candidate], background: bool) -> Incident:
         types = self.st.lex.types
         # The group's type: the most specific one that absorbs the others ("attacked" + "the ambush" = ambush).
@@ -604,6 +625,10 @@ class _Run:
         places = _best_places(ordered)
         killed = _pick(c.killed for c in ordered)
         wounded = _pick(c.wounded for c in ordered)
+        if types[primary.type].casualties and (killed is None or wounded is None) and not background:
+            more_killed, more_wounded = self._casualties_nearby(ordered)
+            killed = killed if killed is not None else more_killed
+            wounded = wounded if wounded is not None else more_wounded
         qty_cands = [c for c in ordered if c.qty is not None]
         qty = None
         substance = _pick(c.substance for c in ordered)
