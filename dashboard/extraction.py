@@ -591,15 +591,17 @@ class _Run:
         return incidents
 
     def _casualties_nearby(self, group: list[_Candidate]) -> tuple[int | None, int | None]:
-        """Casualties told in the two sentences after a mention that report no event of their own.
+        """Casualties told within two sentences of a mention, in sentences that report no event of their own.
 
         "... was among the three dead", said of the clash the sentence before reports.
         """
         killed = wounded = None
         for c in group:
-            for j in (c.index + 1, c.index + 2):
-                if j >= len(self.sentences) or j in self.triggered:
+            for j in (c.index + 1, c.index + 2, c.index - 1, c.index - 2):
+                if not 0 <= j < len(self.sentences) or j in self.triggered:
                     continue
+                if j < c.index and self.sentences[j].paragraph != c.sentence.paragraph and j not in self.lead:
+                    continue  # before the mention: its own paragraph or the article's lead only
                 text = self.sentences[j].text
                 if self.st.lex.is_background(text) or (self.st.recall and self.st.recall.search(text)):
                     continue

@@ -172,7 +172,7 @@ def _object_re(pack: LanguagePack, unit: str) -> re.Pattern | None:
     obj = pack.section("counts", "objects", unit)
     if not obj:
         return None
-    return re.compile(pack.approx + rf"(?P<n>{pack.num})\s+(?:[\w-]+\s+){{0,2}}?(?P<obj>{obj})\b", re.IGNORECASE)
+    return re.compile(pack.approx + rf"(?P<n>{pack.num})\s+(?:[\w-]+\s+){{0,3}}?(?P<obj>{obj})\b", re.IGNORECASE)
 
 
 def count_of(text: str, unit: str, pack: LanguagePack | None = None) -> tuple[int | None, bool]:
