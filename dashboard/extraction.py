@@ -193,7 +193,6 @@ class _Run:
         triggered = self._triggered()
         if not triggered:
             return []
-        self.triggered = triggered
         self.datelines = self._datelines()
         self.place_at = self._place_index(triggered)
         self.dates = self._dates()
@@ -202,6 +201,7 @@ class _Run:
         candidates: list[_Candidate] = []
         for i, hits in sorted(triggered.items()):
             candidates += self._candidates(i, hits)
+        self.eventful = {c.index for c in candidates}
         return self._merge(candidates)
 
     def _triggered(self) -> dict[int, dict[str, list[re.Match]]]:
@@ -598,7 +598,7 @@ class _Run:
         killed = wounded = None
         for c in group:
             for j in (c.index + 1, c.index + 2, c.index - 1, c.index - 2):
-                if not 0 <= j < len(self.sentences) or j in self.triggered:
+                if not 0 <= j < len(self.sentences) or j in self.eventful:
                     continue
                 if j < c.index and self.sentences[j].paragraph != c.sentence.paragraph and j not in self.lead:
                     continue  # before the mention: its own paragraph or the article's lead only
