@@ -407,7 +407,7 @@ class _Run:
             sent.text[:m.start()])
         if st.generic and st.generic.search(prefix):
             return True
-        clause = re.split(r"[,;:]", sent.text[max(0, m.start() - 60):m.start()])[-1]
+        clause = re.split(r"[,;:]", sent.text[max(0, m.start() - 60):m.start()])[-1] + m.group()
         if st.generic_clause and st.generic_clause.search(clause):
             return True
         obj = m.groupdict().get("object")
