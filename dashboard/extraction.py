@@ -168,7 +168,6 @@ class _PackState:
         self.outlet_cue = p.regex("outlets", "cue")
         self.not_outlet = p.regex("outlets", "not_outlet")
         self.wire = p.regex("outlets", "wire", flags=0)
-        self.range_number = p.regex("range_number")
         hints = p.section("places", "hints", default={}) or {}
         self.hint_re = {kind: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
                         for kind, words in hints.items() if words}

@@ -75,11 +75,23 @@ def _is_year(m: re.Match) -> bool:
     return bool(re.fullmatch(r"(?:19|20)\d\d", text))
 
 
+def lower_bounds(text: str, pack: LanguagePack) -> str:
+    """``text`` with each range of numbers ("between 10 and 15") replaced by its lower bound.
+
+    The bound is padded with spaces so that offsets still point into the original.
+    """
+    rx = pack.regex("range_number")
+    if rx is None:
+        return text
+    return rx.sub(lambda m: m["lo"].ljust(len(m.group())), text)
+
+
 def casualties(text: str, pack: LanguagePack | None = None) -> tuple[int | None, int | None]:
     """Killed and wounded stated in ``text``."""
     pack = pack or load_pack()
     if not cue(pack, "casualties").search(text):
         return None, None
+    text = lower_bounds(text, pack)
     return (people_count(pack.regexes("casualties", "killed"), text, pack),
             people_count(pack.regexes("casualties", "wounded"), text, pack))
 
@@ -98,6 +110,7 @@ def quantities(text: str, pack: LanguagePack | None = None) -> list[tuple[int, f
     wrapper = pack.regex("quantities", "packages")
     capacity = pack.regex("quantities", "capacity_before")
     not_drugs = set(pack.section("quantities", "not_drugs", default=[]))
+    text = lower_bounds(text, pack)
     out = []
     for m in _quantity_re(pack).finditer(text):
         factor = units.get(" ".join(m["unit"].lower().split()))
@@ -178,6 +191,7 @@ def _object_re(pack: LanguagePack, unit: str) -> re.Pattern | None:
 def count_of(text: str, unit: str, pack: LanguagePack | None = None) -> tuple[int | None, bool]:
     """How many ``unit`` (airstrips, labs, arrested, hectares) the text counts, and whether it is approximate."""
     pack = pack or load_pack()
+    text = lower_bounds(text, pack)
     if unit == "arrested":
         return arrested(text, pack), False
     if unit == "hectares":

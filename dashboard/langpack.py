@@ -78,6 +78,9 @@ class LanguagePack:
         dec = re.escape(nums.get("decimal_mark", "."))
         thou = re.escape(nums.get("thousands_mark", ","))
         digits = rf"\d{{1,3}}(?:{thou}\d{{3}})+(?:{dec}\d+)?|\d+(?:{dec}\d+)?"
+        alt = nums.get("alt_decimal_mark")
+        if alt:  # "1,5 tons" in copy translated from Spanish: a decimal comma never has three digits after it
+            digits = rf"\d+{re.escape(alt)}\d{{1,2}}(?!\d)|" + digits
         units = nums.get("units", [])
         tens = nums.get("tens", [])
         scales = list(nums.get("scales", {}))
@@ -139,6 +142,9 @@ class LanguagePack:
         dec, thou = nums.get("decimal_mark", "."), nums.get("thousands_mark", ",")
         t = " ".join(text.strip().lower().split())
         if re.fullmatch(r"[\d.,]+", t):
+            alt = nums.get("alt_decimal_mark")
+            if alt and re.fullmatch(rf"\d+{re.escape(alt)}\d{{1,2}}", t):
+                t = t.replace(alt, dec)
             if re.fullmatch(rf"\d{{1,3}}(?:{re.escape(thou)}\d{{3}})+(?:{re.escape(dec)}\d+)?", t):
                 t = t.replace(thou, "")
             if dec != "." and t.count(dec) == 1:
