@@ -159,6 +159,7 @@ class _PackState:
         self.generic_clause = p.regex("generic_clause")
         self.anaphora = p.regex("anaphora", flags=0)
         self.clause_break = p.regex("clause_break")
+        self.roundup = p.regex("roundup")
         self.relative = p.section("relative_pronouns") and "|".join(p.section("relative_pronouns"))
         self.recall = p.regex("recall")
         self.report = p.regex("dates", "report_verbs")
@@ -199,7 +200,9 @@ class _Run:
         self.lead_places = self._lead_places()
         candidates: list[_Candidate] = []
         for i, hits in sorted(triggered.items()):
-            candidates += self._candidates(i, hits)
+            parts = self._roundup(i, hits)
+            for sent, part_hits in parts or [(self.sentences[i], hits)]:
+                candidates += self._candidates(i, part_hits, sent)
         self.eventful = {c.index for c in candidates}
         return self._merge(candidates)
 
@@ -321,8 +324,38 @@ class _Run:
         return r.date_end < self.ref - timedelta(days=RECALL_DAYS)
 
     # ------------------------------------------------------------------ candidates
-    def _candidates(self, i: int, triggered: dict[str, list[re.Match]]) -> list[_Candidate]:
-        st, pack, sent = self.st, self.pack, self.sentences[i]
+    def _roundup(self, i: int, hits: dict[str, list[re.Match]]) -> list[tuple[Sentence, dict]] | None:
+        """Cut a round-up of several operations in one sentence into its parts.
+
+        "seized 120 kg in Tocache on Monday and another 80 kg in Puerto Maldonado on Wednesday" is cut at the
+        pack's round-up cues into parts that each name a place of their own; ``None`` when the sentence is no
+        such round-up.
+        """
+        cue = self.st.roundup
+        sent = self.sentences[i]
+        cuts = [m.start() for m in cue.finditer(sent.text)] if cue else []
+        if not cuts:
+            return None
+        bounds = [0, *cuts, len(sent.text)]
+        parts = [Sentence(sent.start + a, sent.start + b, sent.text[a:b], sent.paragraph)
+                 for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+        if len(parts) < 2 or not all(self._places(p)[0] for p in parts):
+            return None
+        out = []
+        for part in parts:
+            part_hits = {}
+            for key in hits:
+                found = [m for rx in self.pack.triggers[key].patterns for m in rx.finditer(part.text)]
+                # A part with no trigger of its own ("and another 80 kg in ...") goes on with the type before it.
+                part_hits[key] = found or [re.match(r"\S*", part.text)]
+            out.append((part, part_hits))
+        return out
+
+    def _candidates(self, i: int, triggered: dict[str, list[re.Match]],
+                    sent: Sentence | None = None) -> list[_Candidate]:
+        """Candidate incidents of sentence ``i`` (or of ``sent``, a part of it)."""
+        st, pack = self.st, self.pack
+        sent = sent or self.sentences[i]
         text = sent.text
         found: list[tuple[str, re.Match]] = []
         for key in st.lex.types:  # taxonomy order, so output order does not depend on set order
@@ -379,7 +412,7 @@ class _Run:
         out = []
         for key, m in found:
             itype = types[key]
-            when, strength = self._date_for(m, i)
+            when, strength = self._date_for(m, i, sent)
             count, approx = (figures.count_of(text, itype.count, pack) if itype.count else (None, False))
             recalled = (when is not None and strength >= 2 and self._old(when)) or bool(
                 st.recall and st.recall.search(text))
@@ -426,12 +459,13 @@ class _Run:
     def _index(self, sent: Sentence) -> int:
         return bisect.bisect_left([s.start for s in self.sentences], sent.start)
 
-    def _date_for(self, m: re.Match, i: int) -> tuple[temporal.Resolved | None, int]:
+    def _date_for(self, m: re.Match, i: int, sent: Sentence) -> tuple[temporal.Resolved | None, int]:
         """The event's date and how firmly the text ties it to the trigger (see ``_Candidate``)."""
-        sent = self.sentences[i]
         pos = sent.start + m.start()
         usable = []
         for off, r, kind, _end, report in self.dates.get(i, []):
+            if not sent.start <= off < sent.end:
+                continue
             if kind == "offset" and off > pos:
                 continue  # "X happened a month after <the event>": only when the event follows the phrase
             span = (r.date_end - r.date).days

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -51,3 +51,46 @@ def test_month_after_offset_counts_back_from_anchor():
 
 def test_may_the_verb_is_not_a_month():
     assert find_dates("the attack may backfire") == []
+
+
+# ----------------------------------------------------------------------------- relative phrasing (English pack)
+@pytest.mark.parametrize("text, start, end", [
+    # REF is Monday 24 July 2017
+    ("the raid happened Tuesday evening", date(2017, 7, 18), date(2017, 7, 18)),
+    ("early on Saturday morning", date(2017, 7, 22), date(2017, 7, 22)),
+    ("over the weekend", date(2017, 7, 22), date(2017, 7, 23)),
+    ("Last weekend the patrol", date(2017, 7, 22), date(2017, 7, 23)),
+    ("earlier this week", date(2017, 7, 24), date(2017, 7, 24)),
+    ("the night before", None, None),  # needs an anchor
+])
+def test_relative_phrases(text, start, end):
+    found = find_dates(text)
+    assert found, text
+    r = resolve(found[0], REF)
+    if start is None:
+        assert r is not None and r.date == REF - timedelta(days=1)
+    else:
+        assert (r.date, r.date_end) == (start, end)
+
+
+def test_weekend_told_on_a_sunday_is_that_weekend():
+    r = _one("during the weekend", ref=date(2017, 7, 23))
+    assert (r.date, r.date_end) == (date(2017, 7, 22), date(2017, 7, 23))
+
+
+def test_impossible_dates_are_not_dates():
+    # February 30 is no day: no crash, no date
+    found = find_dates("the raid of February 30, 2017")
+    assert all(resolve(m, REF) is None for m in found)
+
+
+def test_iso_dates_and_day_month_ranges():
+    r = _one("seized on 2019-04-12 at the port")
+    assert (r.date, r.precision) == (date(2019, 4, 12), "day")
+    r = _one("operations carried out 4-6 March 2020")
+    assert (r.date, r.date_end) == (date(2020, 3, 4), date(2020, 3, 6))
+
+
+def test_the_year_before_a_noun_is_a_year():
+    r = _one("since the 1992 capture of its leader")
+    assert (r.date, r.precision) == (date(1992, 1, 1), "year")
