@@ -96,6 +96,7 @@ class _Candidate:
     reported_by: str | None
     background: bool
     named_zones: list[Place] = field(default_factory=list)
+    anaphoric: bool = False  # "the airstrips were blown up": refers to an event told elsewhere
 
 
 class Extractor:
@@ -160,6 +161,7 @@ class _PackState:
         self.anaphora = p.regex("anaphora", flags=0)
         self.clause_break = p.regex("clause_break")
         self.roundup = p.regex("roundup")
+        self.definite = p.regex("definite")
         self.relative = p.section("relative_pronouns") and "|".join(p.section("relative_pronouns"))
         self.recall = p.regex("recall")
         self.report = p.regex("dates", "report_verbs")
@@ -424,7 +426,7 @@ class _Run:
                 wounded=wounded if itype.casualties else None, qty=qty if itype.quantity else None,
                 qty_total=qty_total, substance=substance if itype.quantity else None, count=count,
                 count_approx=approx, actors=actors, reported_by=reported, background=is_background,
-                named_zones=named_zones))
+                named_zones=named_zones, anaphoric=self._anaphoric(m, sent)))
         return out
 
     def _generic(self, m: re.Match, sent: Sentence) -> bool:
@@ -449,12 +451,21 @@ class _Run:
         if not lowered.endswith("s") or re.search(self.st.pack.forces + "$", lowered, re.IGNORECASE):
             return False
         before = sent.text[max(0, m.start("object") - 40):m.start("object")]
+        if self._anaphoric(m, sent):
+            return False  # "the airstrips were blown up": ones the article has told of
         counted = re.search("(" + self.pack.num + r")\s+(?:[\w-]+\s+){0,3}$", before, re.IGNORECASE)
         if counted and self.pack.parse_number(counted.group(1)) not in (None, 1.0):
             return False  # "five active clandestine drug labs" (but "a record quantity of coca plants" is no count)
         pos = sent.start + m.start()
         return not any(abs(off - pos) < 60 for off, _, kind, _, _ in self.dates.get(self._index(sent), [])
                        if kind != "year")
+
+    def _anaphoric(self, m: re.Match, sent: Sentence) -> bool:
+        """Whether the trigger opens on a definite plural object ("The airstrips were blown up")."""
+        obj = m.groupdict().get("object")
+        if not obj or m.start("object") != m.start() or not self.st.definite:
+            return False
+        return bool(self.st.definite.search(sent.text[max(0, m.start() - 40):m.start()]))
 
     def _index(self, sent: Sentence) -> int:
         return bisect.bisect_left([s.start for s in self.sentences], sent.start)
@@ -607,7 +618,7 @@ class _Run:
                           and (c.date_strength == 0 or _dates_compatible(g, c))), None)
             if group:
                 group.append(c)
-            else:
+            elif not c.anaphoric:  # "the operations" with no event told before them: nothing new
                 events.append([c])
         # An absorbed type's event that fits an absorbing event is part of it (the arrests of a seizure).
         merged: list[list[_Candidate]] = []

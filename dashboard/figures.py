@@ -60,8 +60,11 @@ def people_count(patterns: tuple[re.Pattern, ...], text: str, pack: LanguagePack
     """The largest number of people the patterns find (their group ``n``), or ``None``."""
     values = []
     for rx in patterns:
-        for m in rx.finditer(text):
+        pos = 0
+        while (m := rx.search(text, pos)) is not None:
+            pos = m.end()
             if _is_year(m):
+                pos = m.end("n")  # "in May 2019 two soldiers were killed": read on after the year
                 continue
             n = _number(m, pack)
             if n is not None and 0 < n <= MAX_PEOPLE:
