@@ -461,9 +461,12 @@ class _Run:
                        if kind != "year")
 
     def _anaphoric(self, m: re.Match, sent: Sentence) -> bool:
-        """Whether the trigger opens on a definite plural object ("The airstrips were blown up")."""
+        """Whether the trigger opens on a definite plural object ("The airstrips were blown up").
+
+        Such a mention refers to things the article has told of: it joins their event and never starts one.
+        """
         obj = m.groupdict().get("object")
-        if not obj or m.start("object") != m.start() or not self.st.definite:
+        if not obj or not obj.lower().endswith("s") or m.start("object") != m.start() or not self.st.definite:
             return False
         return bool(self.st.definite.search(sent.text[max(0, m.start() - 40):m.start()]))
 
@@ -603,7 +606,7 @@ class _Run:
                     group.append(c)
                 else:
                     events.append([c])
-        for c in loose:
+        for c in sorted(loose, key=lambda c: c.anaphoric):  # anaphoric mentions once the others have events
             targets = [g for g in events if _joins(types, g[0].type, c.type)
                        and _places_compatible(g, c) and _dates_compatible(g, c)]
             targets = [g for g in targets if g[0].type == c.type] or targets  # its own type first
