@@ -285,16 +285,21 @@ class _Run:
         """Resolved dates per sentence: (offset, resolved, kind, end, is_report_date), in reading order."""
         out: dict[int, list] = {}
         anchor: temporal.Resolved | None = None
-        for i, sent in enumerate(self.sentences):
-            for m in temporal.find_dates(sent.text, self.pack):
-                r = temporal.resolve(m, self.ref, anchor, self.pack)
-                if r is None or not _plausible_date(r, self.ref):
-                    continue
-                before = sent.text[max(0, m.start - 24):m.start]
-                report = bool(self.st.report and m.kind == "rel_day" and self.st.report.search(before))
-                out.setdefault(i, []).append((sent.start + m.start, r, m.kind, sent.start + m.end, report))
-                if r.precision in ("day", "range") and not report:
-                    anchor = r if r.precision == "day" else temporal.Resolved(r.date, r.date, "day")
+        text = self.article.text
+        starts = [s.start for s in self.sentences]
+        # One pass over the whole text is far cheaper than one per sentence; each date goes to its sentence.
+        for m in temporal.find_dates(text, self.pack):
+            i = bisect.bisect_right(starts, m.start) - 1
+            if i < 0 or m.end > self.sentences[i].end:
+                continue
+            r = temporal.resolve(m, self.ref, anchor, self.pack)
+            if r is None or not _plausible_date(r, self.ref):
+                continue
+            before = text[max(self.sentences[i].start, m.start - 24):m.start]
+            report = bool(self.st.report and m.kind == "rel_day" and self.st.report.search(before))
+            out.setdefault(i, []).append((m.start, r, m.kind, m.end, report))
+            if r.precision in ("day", "range") and not report:
+                anchor = r if r.precision == "day" else temporal.Resolved(r.date, r.date, "day")
         return out
 
     @functools.cached_property

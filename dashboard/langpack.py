@@ -46,6 +46,7 @@ class RelativeDate:
     span: str | None = None
     ago: bool = False
     offset: bool = False
+    cue: tuple[str, ...] = ()  # words the phrase cannot do without (one of them): it is tried only near them
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,9 +195,13 @@ class LanguagePack:
         out = []
         for r in self.section("dates", "relative", default=[]):
             rx = self.fill(r["pattern"]).replace("<WD>", f"(?P<wd>{weekdays})")
+            cue = r.get("cue") or []
+            if not cue and r.get("weekday"):
+                cue = list(self.section("dates", "weekdays", default={}))
             out.append(RelativeDate(re.compile(rx, re.IGNORECASE), days=r.get("days"), anchor=bool(r.get("anchor")),
                                     weekday=bool(r.get("weekday")), span=r.get("span"), ago=bool(r.get("ago")),
-                                    offset=bool(r.get("offset"))))
+                                    offset=bool(r.get("offset")),
+                                    cue=tuple(w.lower() for w in cue)))
         return tuple(out)
 
     def regex(self, *keys: str, flags: int = re.IGNORECASE) -> re.Pattern | None:

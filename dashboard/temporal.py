@@ -8,6 +8,7 @@ spans found, so it is the same for every language. Impossible dates ("February 3
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import functools
 import re
@@ -44,7 +45,7 @@ class Resolved:
 
 
 @functools.lru_cache(maxsize=16)
-def _shapes(pack: LanguagePack) -> tuple[tuple[str, re.Pattern], ...]:
+def _shapes(pack: LanguagePack) -> tuple[tuple[str, re.Pattern, bool], ...]:
     months = sorted(pack.section("dates", "months", default={}), key=len, reverse=True)
     month_alt = "|".join(re.escape(m) for m in months)
     parts = sorted(pack.section("dates", "month_parts", default={}), key=len, reverse=True)
@@ -62,7 +63,7 @@ def _shapes(pack: LanguagePack) -> tuple[tuple[str, re.Pattern], ...]:
               .replace("<D1>", day("d1")).replace("<D2>", day("d2"))
               .replace("<Y1>", r"(?P<y1>(?:19|20)\d\d)").replace("<Y2>", r"(?P<y2>(?:19|20)\d\d)")
               .replace("<MM1>", r"(?P<mm1>[01]?\d)").replace("<PART>", rf"(?P<part>{part_alt})"))
-        out.append((kind, re.compile(rx, re.IGNORECASE)))
+        out.append((kind, re.compile(rx, re.IGNORECASE), "<M1>" in template))
     return tuple(out)
 
 
@@ -73,27 +74,80 @@ def find_dates(text: str, pack: LanguagePack | None = None) -> list[DateMention]
     cues = pack.section("dates", "cue_words", default=[])
     if not (re.search(r"\d", text) or any(w in lower for w in cues)):
         return []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = []  # kept sorted, so that an overlap check is a binary search
     found: list[DateMention] = []
 
     def free(s: int, e: int) -> bool:
-        return not any(s < te and ts < e for ts, te in taken)
+        # Spans taken do not overlap each other: only the one before ``s`` and those starting before ``e`` can.
+        k = max(0, bisect.bisect_left(taken, (s, e)) - 1)
+        while k < len(taken) and taken[k][0] < e:
+            if s < taken[k][1]:
+                return False
+            k += 1
+        return True
 
-    for kind, rx in _shapes(pack):
-        for m in rx.finditer(text):
+    months = _windows(_month_cues(pack), lower)
+    for kind, rx, needs_month in _shapes(pack):
+        for m in _finditer(rx, text, months if needs_month else None):
             if free(*m.span()):
                 mention = _absolute(kind, m, pack)
                 if mention is not None:
-                    taken.append(m.span())
+                    bisect.insort(taken, m.span())
                     found.append(mention)
     for rel in pack.relative_dates:
-        for m in rel.pattern.finditer(text):
+        windows = _windows(rel.cue, lower) if rel.cue else None
+        if windows == []:
+            continue
+        for m in _finditer(rel.pattern, text, windows):
             if free(*m.span()):
                 mention = _relative(rel, m, pack)
                 if mention is not None:
-                    taken.append(m.span())
+                    bisect.insort(taken, m.span())
                     found.append(mention)
     return sorted(found, key=lambda d: d.start)
+
+
+# A date expression reaches at most this far on either side of its cue word (a month name, "ago", "weekend").
+_REACH = 90
+
+
+def _windows(cues: tuple[str, ...], lower: str) -> list[tuple[int, int]]:
+    """Merged spans of text around the cue words (lower-case substrings).
+
+    They are the only places a cued pattern can match; substring search is far cheaper than a regular expression
+    over the whole article.
+    """
+    hits = []
+    for cue in cues:
+        k = lower.find(cue)
+        while k != -1:
+            hits.append((max(0, k - _REACH), min(len(lower), k + len(cue) + _REACH)))
+            k = lower.find(cue, k + 1)
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(hits):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _finditer(rx: re.Pattern, text: str, windows: list[tuple[int, int]] | None):
+    """Run ``rx`` over ``text``, or only within ``windows``.
+
+    Scanning a whole article with a pattern full of optional words costs far more than scanning a few short
+    spans around its cue words.
+    """
+    if windows is None:
+        yield from rx.finditer(text)
+        return
+    for a, b in windows:
+        yield from rx.finditer(text, a, b)
+
+
+@functools.lru_cache(maxsize=16)
+def _month_cues(pack: LanguagePack) -> tuple[str, ...]:
+    return tuple(sorted({m.lower() for m in pack.section("dates", "months", default={})}))
 
 
 def _absolute(kind: str, m: re.Match, pack: LanguagePack) -> DateMention | None:
