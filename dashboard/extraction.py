@@ -268,6 +268,7 @@ class _Run:
         mentions = [m for m in mentions if m.candidates and not self._in_dateline(m.start)]
         if any(_ambiguous(m) for m in mentions):
             context = self.g.resolve([m for m in self.g.find_mentions(text) if not self._in_dateline(m.start)])
+            context = list(dict.fromkeys(context))  # each place once: ranking cost must not grow with repetition
             ranked = [rank_candidates(list(m.candidates), m.hint, context)[0] for m in mentions]
         else:
             ranked = self.g.resolve(mentions)
@@ -514,6 +515,20 @@ class _Run:
             return report_date, 0
         return None, 0
 
+    def _places_in(self, sent: Sentence) -> list[tuple[int, int, Place]]:
+        """The resolved places within a sentence's span, in order (a binary search, not a scan)."""
+        spans = self._spans
+        k = bisect.bisect_left(spans, (sent.start, -1))
+        out = []
+        while k < len(spans) and spans[k][0] < sent.end:
+            out.append((*spans[k], self.place_at[spans[k]]))
+            k += 1
+        return out
+
+    @functools.cached_property
+    def _spans(self) -> list[tuple[int, int]]:
+        return sorted(self.place_at)
+
     def _places(self, sent: Sentence, lenient: bool = False) -> tuple[list[Place], str | None, str | None, bool]:
         """The event places a sentence names.
 
@@ -521,7 +536,7 @@ class _Run:
         the event's origin or destination (``lenient``: keep those).
         """
         st = self.st
-        here = sorted((s, e, p) for (s, e), p in self.place_at.items() if sent.start <= s < sent.end)
+        here = self._places_in(sent)
         kept: list[tuple[int, int, Place]] = []
         excluded = False
         for s, e, p in here:
@@ -568,7 +583,7 @@ class _Run:
 
     def _zones_named(self, sent: Sentence) -> list[Place]:
         rel = self.st.relational
-        return [p for (s, _), p in sorted(self.place_at.items()) if sent.start <= s < sent.end and p.kind == "zone"
+        return [p for s, _, p in self._places_in(sent) if p.kind == "zone"
                 and not (rel and rel.search(sent.text[max(0, s - sent.start - 40):s - sent.start]))]
 
     def _outlet(self, text: str) -> str | None:
@@ -602,7 +617,7 @@ class _Run:
                 if group:
                     group.append(c)
                 else:
-                    background.append([c])
+                    background.append(_Group([c]))
             elif c.date_strength < 2:
                 loose.append(c)  # a mention dated only by its context: it joins an event if one fits
             else:
@@ -610,7 +625,7 @@ class _Run:
                 if group:
                     group.append(c)
                 else:
-                    events.append([c])
+                    events.append(_Group([c]))
         for c in sorted(loose, key=lambda c: c.anaphoric):  # anaphoric mentions once the others have events
             targets = [g for g in events if _joins(types, g[0].type, c.type)
                        and _places_compatible(g, c) and _dates_compatible(g, c)]
@@ -627,9 +642,9 @@ class _Run:
             if group:
                 group.append(c)
             elif not c.anaphoric:  # "the operations" with no event told before them: nothing new
-                events.append([c])
+                events.append(_Group([c]))
         # An absorbed type's event that fits an absorbing event is part of it (the arrests of a seizure).
-        merged: list[list[_Candidate]] = []
+        merged: list[_Group] = []
         for g in sorted(events, key=lambda g: self.st.rank.get(g[0].type, 9)):
             host = next((h for h in merged if g[0].type in types[h[0].type].absorbs and _places_compatible(h, g[0])
                          and _dates_compatible(h, g[0], strict=True)), None)
@@ -828,7 +843,7 @@ def _different_amounts(group: list[_Candidate], c: _Candidate) -> bool:
     """
     if c.qty is None or c.qty_total:
         return False
-    stated = [g.qty for g in group if g.qty is not None and not g.qty_total]
+    stated = group.qtys if isinstance(group, _Group) else {g.qty for g in group if g.qty is not None and not g.qty_total}
     return bool(stated) and all(abs(q - c.qty) > 0.1 * max(q, c.qty) for q in stated)
 
 
@@ -852,9 +867,32 @@ def _same_numbers(a: _Candidate, b: _Candidate) -> bool:
     return (a.qty, a.count, a.killed) == (b.qty, b.count, b.killed)
 
 
+class _Group(list):
+    """The mentions of one event, with the distinct places and quantities they state kept as they are added
+    (so that comparing a new mention with the group does not grow with the group)."""
+
+    def __init__(self, items=()) -> None:
+        super().__init__()
+        self.places: dict[str, Place] = {}
+        self.qtys: set[float] = set()
+        self.extend(items)
+
+    def append(self, c: _Candidate) -> None:
+        super().append(c)
+        if c.place_strength >= 2:
+            self.places.update((p.id, p) for p in c.places if p.kind != "country")
+        if c.qty is not None and not c.qty_total:
+            self.qtys.add(c.qty)
+
+    def extend(self, items) -> None:
+        for c in items:
+            self.append(c)
+
+
 def _places_compatible(group: list[_Candidate], c: _Candidate) -> bool:
     """Whether the places the mentions name themselves may be one event's (places from context say nothing)."""
-    mine = [p for g in group if g.place_strength >= 2 for p in g.places if p.kind != "country"]
+    mine = list(group.places.values()) if isinstance(group, _Group) else [
+        p for g in group if g.place_strength >= 2 for p in g.places if p.kind != "country"]
     theirs = [p for p in c.places if p.kind != "country"] if c.place_strength >= 2 else []
     if not mine or not theirs:
         return True
