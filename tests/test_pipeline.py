@@ -5,7 +5,7 @@ import pytest
 
 from dashboard import pipeline, store
 from dashboard.cli import main
-from dashboard.corpus import parse_article
+from dashboard.corpus import parse_article, read_article
 from tests.conftest import SEEDS
 
 A = ("---\npublished: 2021-05-04\noutlet: Andina\n---\nPolice seized 1.2 tons of cocaine in Pichari on May 3, "
@@ -16,7 +16,16 @@ C = ("---\npublished: 2021-05-20\n---\nPolice seized 300 kilos of cocaine in Pic
 
 
 def art(text, name):
+    """An uploaded article: known by its name and content."""
     return parse_article(text.encode(), name)
+
+
+def file_art(folder, text, name):
+    """An article read from a file: known by its path."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return read_article(path)
 
 
 def test_same_event_in_two_articles_is_one_incident_with_both_sources(tmp_path):
@@ -35,14 +44,14 @@ def test_same_event_in_two_articles_is_one_incident_with_both_sources(tmp_path):
 
 def test_ingest_skips_unchanged_and_reextracts_changed(tmp_path):
     db = tmp_path / "s.sqlite"
-    first = pipeline.ingest([art(A, "a.md")], db)
+    first = pipeline.ingest([file_art(tmp_path, A, "a.md")], db)
     assert first.added == ["a.md"] and first.incidents == 1
     before = db.stat().st_mtime_ns
-    again = pipeline.ingest([art(A, "a.md")], db)
+    again = pipeline.ingest([file_art(tmp_path, A, "a.md")], db)
     assert again.unchanged == ["a.md"] and not again.added and not again.updated
     assert db.stat().st_mtime_ns == before  # nothing rewritten
-    changed = pipeline.ingest([art(A.replace("1.2 tons", "2.5 tons"), "a.md")], db)
-    assert changed.updated == ["a.md"]
+    changed = pipeline.ingest([file_art(tmp_path, A.replace("1.2 tons", "2.5 tons"), "a.md")], db)
+    assert changed.updated == ["a.md"]  # the same path with new content: an update
     assert store.load(db)["quantity_kg"].tolist() == [2500.0]
 
 
