@@ -67,12 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _extract(args) -> int:
     articles, errors = read_corpus(args.paths)
+    frame = pipeline.extract_located(articles, errors=errors) if articles else None
     for err in errors:
         print(f"incident-map: skipped {err.reason}", file=sys.stderr)
-    if not articles:
+    failed = {e.path for e in errors}
+    articles = [a for a in articles if (a.path or a.name) not in failed]
+    if frame is None or not articles:
         print("incident-map: error: no article could be processed", file=sys.stderr)
         return 1
-    frame = pipeline.extract_located(articles)
     meta = {a.name: a for a in articles}
     frame["title"] = [meta[n].title for n in frame["article"]]
     frame["published"] = [meta[n].published.isoformat() if meta[n].published else None for n in frame["article"]]

@@ -11,6 +11,7 @@ or the same date and place), so an analyst's review follows the event through re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from difflib import SequenceMatcher
@@ -21,6 +22,7 @@ from dashboard.corpus import Article
 from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer
 
+_WORD = re.compile(r"\w+")
 _DATE_RANK = {"day": 0, "range": 1, "month": 2, "year": 3, None: 4}
 #: Share of the smaller footprint that must lie in the larger for two places to be "the same or containing".
 CONTAINED = 0.5
@@ -107,7 +109,8 @@ def _source(inc: Incident, article: Article | None) -> dict:
             "evidence_end": inc.evidence_end}
 
 
-#: Evidence similarity (difflib ratio) at which a new incident continues a stored one of the same article and type.
+#: Evidence similarity (difflib ratio over words) at which a new incident continues a stored one of the same
+#: article and type.
 SAME_EVIDENCE = 0.6
 #: Similarity at which a stored incident is attached even to an incident that kept its own id (a merge).
 NEAR_IDENTICAL = 0.9
@@ -150,7 +153,7 @@ def former_ids(old: Sequence[Mapping], new: Sequence[Mapping]) -> list[list[str]
             n = new[j]
             if n["type"] != o["type"] or bool(n.get("background")) != bool(o.get("background")):
                 continue
-            sim = max(SequenceMatcher(None, o.get("evidence") or "", s.get("evidence") or "").ratio()
+            sim = max(_similarity(o.get("evidence"), s.get("evidence"))
                       for s in n.get("sources") or [n] if s.get("article") == o.get("article"))
             same_date = o.get("date") is not None and o.get("date") == n.get("date")
             same_place = o.get("location_id") is not None and o.get("location_id") == n.get("location_id")
@@ -169,3 +172,9 @@ def former_ids(old: Sequence[Mapping], new: Sequence[Mapping]) -> list[list[str]
             placed.add(i)
             out[j] += [gone[i]["id"], *(gone[i].get("former_ids") or [])]
     return [list(dict.fromkeys(ids)) for ids in out]
+
+
+def _similarity(a: str | None, b: str | None) -> float:
+    # over words, not characters: two unrelated sentences share many letters but few words
+    return SequenceMatcher(None, _WORD.findall((a or "").lower()), _WORD.findall((b or "").lower()),
+                           autojunk=False).ratio()

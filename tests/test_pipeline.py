@@ -6,6 +6,7 @@ import pytest
 from dashboard import pipeline, store
 from dashboard.cli import main
 from dashboard.corpus import parse_article, read_article
+from dashboard.extraction import Extractor
 from tests.conftest import SEEDS
 
 A = ("---\npublished: 2021-05-04\noutlet: Andina\n---\nPolice seized 1.2 tons of cocaine in Pichari on May 3, "
@@ -116,3 +117,86 @@ def test_outdated_store_is_rebuilt_keeping_its_articles(tmp_path):
     pipeline.ensure(db)
     assert not pipeline.needs_build(db)
     assert set(store.load(db)["article"]) >= {"c.md", "000_3559e8423d935106.txt"}
+
+
+# ------------------------------------------------------------------------------------------ article keys
+def test_same_file_name_in_two_folders_keeps_both(tmp_path):
+    db = tmp_path / "s.sqlite"
+    x = file_art(tmp_path / "x", A, "report.txt")
+    y = file_art(tmp_path / "y", C, "report.txt")
+    pipeline.ingest([x], db)
+    report = pipeline.ingest([y], db)
+    assert report.added == ["y/report.txt"] and report.renamed == [("report.txt", "y/report.txt")]
+    assert sorted(a.name for a in store.load_articles(db)) == ["report.txt", "y/report.txt"]
+    assert sorted(store.load(db)["quantity_kg"]) == [300.0, 1200.0]
+    # re-ingesting x's path with new content updates x, and only x
+    changed = pipeline.ingest([file_art(tmp_path / "x", A.replace("1.2 tons", "2 tons"), "report.txt")], db)
+    assert changed.updated == ["report.txt"] and not changed.added
+    assert sorted(store.load(db)["quantity_kg"]) == [300.0, 2000.0]
+
+
+def test_upload_never_replaces_a_stored_article_of_the_same_name(tmp_path):
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest([file_art(tmp_path / "in", A, "report.txt")], db)
+    first = pipeline.ingest([art(C, "report.txt")], db)  # an upload (no path) with a stored file's name
+    assert first.renamed == [("report.txt", "report (2).txt")]
+    second = pipeline.ingest([art(B.replace("VRAEM", "Tumbes"), "report.txt")], db)  # another, same name
+    assert second.added == ["report (3).txt"]
+    assert pipeline.ingest([art(C, "report.txt")], db).unchanged == ["report (2).txt"]  # the same upload again
+    assert len(store.load_articles(db)) == 3
+    assert set(store.load(db)["article"]) == {"report.txt", "report (2).txt", "report (3).txt"}
+
+
+# ------------------------------------------------------------------------------------------ isolation
+def test_one_article_failing_extraction_does_not_abort_the_batch(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "in"
+    for name, text in (("a.md", A), ("bad.md", B), ("c.md", C)):
+        file_art(folder, text, name)
+    real = Extractor.extract
+
+    def fragile(self, article):
+        if article.name == "bad.md":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(self, article)
+
+    monkeypatch.setattr(Extractor, "extract", fragile)
+    db = tmp_path / "s.sqlite"
+    report = pipeline.ingest_paths([folder], db)
+    assert report.added == ["a.md", "c.md"]
+    (err,) = report.errors
+    assert "bad.md" in err.reason and "RecursionError" in err.reason
+    assert set(store.load(db)["article"]) == {"a.md", "c.md"}
+    # the command line reports it by name and goes on
+    assert main(["--store", str(tmp_path / "t.sqlite"), "ingest", str(folder)]) == 0
+    out = capsys.readouterr()
+    assert "bad.md" in out.err and "2 added" in out.out
+
+
+def test_changed_article_failing_extraction_keeps_its_stored_version(tmp_path, monkeypatch):
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest([file_art(tmp_path, A, "a.md")], db)
+    real = Extractor.extract
+
+    def fragile(self, article):
+        if "2.5 tons" in article.text:
+            raise ValueError("boom")
+        return real(self, article)
+
+    monkeypatch.setattr(Extractor, "extract", fragile)
+    report = pipeline.ingest([file_art(tmp_path, A.replace("1.2 tons", "2.5 tons"), "a.md")], db)
+    assert report.updated == [] and "a.md" in report.errors[0].reason
+    assert store.load(db)["quantity_kg"].tolist() == [1200.0]
+
+
+def test_extract_command_isolates_a_failing_article(tmp_path, monkeypatch, capsys):
+    file_art(tmp_path, A, "a.md")
+    file_art(tmp_path, C, "c.md")
+    real = Extractor.extract
+    monkeypatch.setattr(Extractor, "extract",
+                        lambda self, article: (_ for _ in ()).throw(IndexError("x")) if article.name == "a.md"
+                        else real(self, article))
+    assert main(["extract", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "a.md" in captured.err
+    (feat,) = json.loads(captured.out)["features"]
+    assert feat["properties"]["article"] == "c.md"
