@@ -25,7 +25,8 @@ def _date(text: str) -> date:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="incident-map", description=__doc__)
-    p.add_argument("--store", help="store file (default: $INCIDENT_MAP_STORE or data/store/incidents.sqlite)")
+    p.add_argument("--store", help="store file (default: $INCIDENT_MAP_STORE, else "
+                   + str(store.DEFAULT_STORE).replace("%", "%%") + ")")
     sub = p.add_subparsers(dest="command", required=True)
 
     ex = sub.add_parser("extract", help="GeoJSON of the incidents in articles, without touching the store")
@@ -102,6 +103,9 @@ def _ingest(args) -> int:
     report = pipeline.ingest_paths(args.paths, path=args.store)
     for err in report.errors:
         print(f"incident-map: skipped {err.reason}", file=sys.stderr)
+    for given, stored in report.renamed:
+        print(f"incident-map: another article is already stored as {given}; this one is stored as {stored}",
+              file=sys.stderr)
     print(f"{len(report.added)} added, {len(report.updated)} changed and re-extracted, "
           f"{len(report.unchanged)} unchanged; store {report.path}: {report.articles} articles, "
           f"{report.incidents} incidents")
