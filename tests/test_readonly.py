@@ -31,9 +31,12 @@ def _unprivileged(fn, *args):
     queue = ctx.Queue()
 
     def child():
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-        queue.put(fn(*args))
+        try:
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            queue.put(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent, which fails the test with it
+            queue.put(("crashed", repr(exc)))
 
     proc = ctx.Process(target=child)
     proc.start()
