@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The default store: in the user's data folder, never inside the installed package or the source tree.
 DEFAULT_STORE = platformdirs.user_data_path("incident-map") / "incidents.sqlite"
 SEEDS = ROOT / "seeds"
+#: Where versions before 0.2 kept the default store (inside the source tree); adopted once by the new default.
+LEGACY_STORE = ROOT / "data" / "store" / "incidents.sqlite"
 #: Seconds a writer waits for another writer (a build of a large corpus holds the store for minutes).
 WRITE_WAIT = 600.0
 #: Seconds a reader waits while a writer commits.
@@ -164,8 +166,38 @@ def _open_ro(target: Path) -> sqlite3.Connection:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _adopt_legacy(target: Path) -> None:
+    """Copy the store an older version kept in the source tree to the new default location, once.
+
+    Only for the default store, only when it does not exist yet, and only from a legacy store that passes the
+    damage checks; the legacy file itself is left in place.
+    """
+    if target != DEFAULT_STORE or target.exists() or not LEGACY_STORE.is_file():
+        return
+    try:
+        check(LEGACY_STORE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _temp_file(target)
+    except (StoreError, OSError):
+        return  # nothing to adopt: the default store is created as new
+    try:
+        src = sqlite3.connect(_uri(LEGACY_STORE, mode="ro"), uri=True, timeout=READ_WAIT)
+        dest = sqlite3.connect(tmp)
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+            src.close()
+        os.link(tmp, target)  # never over a store created meanwhile
+    except (sqlite3.Error, OSError):
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _checked(target: Path) -> tuple[sqlite3.Connection, int]:
     """A read-only connection to a store that passed the damage checks, and its schema version."""
+    _adopt_legacy(target)
     try:
         size = target.stat().st_size
     except FileNotFoundError:
@@ -276,6 +308,7 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
 def schema_version(path: str | Path | None = None) -> int | None:
     """The schema version of a store file, or None when there is no readable store there."""
     target = store_path(path)
+    _adopt_legacy(target)
     if not target.exists():
         return None
     try:
@@ -373,6 +406,7 @@ def update(plan: Plan, path: str | Path | None = None) -> bool:
     no writer loses another's work. Returns whether anything was written.
     """
     target = store_path(path)
+    _adopt_legacy(target)
     for _ in range(5):
         try:
             if target.exists():

@@ -67,7 +67,11 @@ def test_two_ingests_and_an_upload_at_once_keep_everything(tmp_path, trial):
 def _review_writer(path: str, n: int, barrier, errors) -> None:
     barrier.wait()
     try:
-        ReviewStore(path).set_status(f"inc-{n}", "confirmed")
+        reviews = ReviewStore(path)
+        for _ in range(3):  # readers and writers opening the new file together
+            reviews.snapshot()
+        reviews.set_status(f"inc-{n}", "confirmed")
+        reviews.history()
     except sqlite3.Error as exc:  # reported to the parent, asserted empty there
         errors.append(f"{n}: {exc}")
 
@@ -76,7 +80,7 @@ def _review_writer(path: str, n: int, barrier, errors) -> None:
 def test_reviews_file_created_by_several_processes_at_once(tmp_path, trial):
     path = reviews_path(tmp_path / "s.sqlite")
     ctx = _context()
-    n = 6
+    n = 8
     barrier = ctx.Barrier(n)
     with ctx.Manager() as manager:
         errors = manager.list()

@@ -200,3 +200,57 @@ def test_extract_command_isolates_a_failing_article(tmp_path, monkeypatch, capsy
     assert "a.md" in captured.err
     (feat,) = json.loads(captured.out)["features"]
     assert feat["properties"]["article"] == "c.md"
+
+
+# ------------------------------------------------------------------------------------------ older stores
+V2_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE articles (name TEXT PRIMARY KEY, title TEXT, published TEXT, published_inferred INTEGER,
+    published_note TEXT, byline TEXT, outlet TEXT, url TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE locations (id TEXT PRIMARY KEY, name TEXT, geo_precision TEXT, geojson TEXT NOT NULL);
+CREATE TABLE incidents (id TEXT PRIMARY KEY, type TEXT NOT NULL, article TEXT NOT NULL, date TEXT, date_end TEXT,
+    date_precision TEXT, place TEXT, location_id TEXT, geo_precision TEXT, departments TEXT, province TEXT,
+    district TEXT, zones TEXT, killed INTEGER, wounded INTEGER, quantity_kg REAL, substance TEXT, count INTEGER,
+    actors TEXT, reported_by TEXT, evidence TEXT, evidence_start INTEGER, evidence_end INTEGER,
+    background INTEGER NOT NULL, unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT);
+PRAGMA user_version = 2;
+"""
+
+
+def v2_store(path, article):
+    """A store as the previous version wrote it (articles known by file name), holding one article."""
+    import sqlite3
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    con.executescript(V2_SCHEMA)
+    con.execute("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (article.name, article.title, article.published.isoformat(), 0, None, None, None, None,
+                 article.content_hash, article.text))
+    con.commit()
+    con.close()
+
+
+def test_version_2_store_keeps_its_articles_and_adopts_them_by_path(tmp_path):
+    c = file_art(tmp_path / "in", C, "c.md")
+    db = tmp_path / "s.sqlite"
+    v2_store(db, c)
+    report = pipeline.ingest([c], db)  # the same file, now known by its path
+    assert report.unchanged == ["c.md"] and not report.added
+    assert [a.name for a in store.load_articles(db)] == ["c.md"]
+    assert store.stored_articles(db).keys() == {store.article_key(c)}
+    assert len(store.load(db)) == 1
+
+
+def test_default_store_adopts_the_store_of_the_source_tree(tmp_path, monkeypatch):
+    legacy = tmp_path / "repo" / "data" / "store" / "incidents.sqlite"
+    v2_store(legacy, art(C, "c.md"))
+    before = legacy.read_bytes()
+    new_default = tmp_path / "user" / "incident-map" / "incidents.sqlite"
+    monkeypatch.setattr(store, "LEGACY_STORE", legacy)
+    monkeypatch.setattr(store, "DEFAULT_STORE", new_default)
+    monkeypatch.delenv("INCIDENT_MAP_STORE")
+    assert pipeline.ensure() == new_default
+    names = {a.name for a in store.load_articles()}
+    assert "c.md" in names and "000_3559e8423d935106.txt" in names  # the old upload, and the seeds
+    assert legacy.read_bytes() == before  # left in place
