@@ -129,7 +129,7 @@ def _damaged(target: Path, why: str) -> DamagedStoreError:
 
 def _error(target: Path, exc: Exception, doing: str = "read") -> StoreError:
     name = getattr(exc, "sqlite_errorname", "")
-    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or (
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "decode" in str(exc) or (
             isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)):
         return _damaged(target, str(exc))
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")) or isinstance(exc, PermissionError):

@@ -288,3 +288,33 @@ def test_no_infinity_in_the_store(tmp_path):
     (row,) = store.load(db).itertuples()
     assert pd.isna(row.killed) and pd.isna(row.quantity_kg) and row.count == pytest.approx(1e30)
     assert row.sources[0]["weight"] is None
+
+
+def test_random_damage_anywhere_gives_a_store_error_never_a_traceback(tmp_path):
+    good = two_article_store(tmp_path)
+    size = good.stat().st_size
+    rng = random.Random(11)
+    for n, offset in enumerate(range(0, size - 100, max(1, (size - 100) // 16))):
+        db = tmp_path / f"d{n}.sqlite"
+        raw = bytearray(good.read_bytes())
+        raw[offset:offset + 100] = rng.randbytes(100)
+        db.write_bytes(bytes(raw))
+        for attempt in (lambda: store.load(db), lambda: pipeline.ingest_paths([new_article(tmp_path)], db)):
+            try:
+                attempt()
+            except StoreError:
+                assert db.read_bytes() == bytes(raw)  # refused, and left untouched
+
+
+def test_undecodable_text_in_a_row_is_damage(tmp_path):
+    db = two_article_store(tmp_path)
+    con = sqlite3.connect(db)
+    con.execute("UPDATE articles SET title = CAST(x'fffe41' AS TEXT) WHERE name = 'a.md'")  # not UTF-8
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    with pytest.raises(DamagedStoreError, match="damaged"):
+        store.load(db)
+    with pytest.raises(DamagedStoreError, match="damaged"):
+        pipeline.ingest_paths([new_article(tmp_path)], db)
+    assert db.read_bytes() == before
