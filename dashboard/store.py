@@ -435,6 +435,8 @@ def _update_existing(target: Path, plan: Plan) -> bool:
         try:
             # the write lock, taken before reading: a second writer waits here, then reads our result
             con.execute("BEGIN IMMEDIATE")
+            # read again under the lock: the writer we waited for may have upgraded the schema
+            version = int(con.execute("PRAGMA user_version").fetchone()[0])
             snapshot = Snapshot(version, _read_articles(con), _read_incident_rows(con))
         except sqlite3.Error as exc:
             raise _error(target, exc, "write") from exc
@@ -457,7 +459,10 @@ def _update_existing(target: Path, plan: Plan) -> bool:
             return True
         except BaseException as exc:
             if con.in_transaction:
-                con.execute("ROLLBACK")
+                try:
+                    con.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolls back from its journal when the connection closes or the file next opens
             if isinstance(exc, (sqlite3.Error, OSError)):
                 raise StoreError(f"could not write store {target}: {exc}; the previous store is unchanged") from exc
             raise
@@ -483,8 +488,9 @@ def _create(target: Path, plan: Plan) -> bool:
     content = plan(Snapshot(None))
     if content is None:
         return False
-    tmp = _temp_file(target)
+    tmp = None
     try:
+        tmp = _temp_file(target)
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -506,8 +512,9 @@ def _create(target: Path, plan: Plan) -> bool:
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"could not write store {target}: {exc}; nothing was written") from exc
     finally:
-        Path(tmp).unlink(missing_ok=True)
-        Path(str(tmp) + "-journal").unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+            Path(str(tmp) + "-journal").unlink(missing_ok=True)
 
 
 def _create_schema(con: sqlite3.Connection) -> None:
