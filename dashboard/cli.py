@@ -35,7 +35,8 @@ def _fraction(text: str) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="incident-map", description=__doc__)
-    p.add_argument("--store", help="store file (default: $INCIDENT_MAP_STORE or data/store/incidents.sqlite)")
+    p.add_argument("--store", help="store file (default: $INCIDENT_MAP_STORE, else "
+                   + str(store.DEFAULT_STORE).replace("%", "%%") + ")")
     sub = p.add_subparsers(dest="command", required=True)
 
     ex = sub.add_parser("extract", help="GeoJSON of the incidents in articles, without touching the store")
@@ -84,15 +85,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _extract(args) -> int:
     articles, errors = read_corpus(args.paths)
+    frame = pipeline.extract_located(articles, errors=errors) if articles else None
     for err in errors:
         print(f"incident-map: skipped {err.reason}", file=sys.stderr)
     for art in articles:
         for warning in art.warnings:
             print(f"incident-map: warning: {art.name}: {warning}", file=sys.stderr)
-    if not articles:
+    failed = {e.path for e in errors}
+    articles = [a for a in articles if (a.path or a.name) not in failed]
+    if frame is None or not articles:
         print("incident-map: error: no article could be processed", file=sys.stderr)
         return 1
-    frame = pipeline.extract_located(articles)
     meta = {a.name: a for a in articles}
     frame["title"] = [meta[n].title for n in frame["article"]]
     frame["published"] = [meta[n].published.isoformat() if meta[n].published else None for n in frame["article"]]
@@ -120,6 +123,9 @@ def _ingest(args) -> int:
     report = pipeline.ingest_paths(args.paths, path=args.store)
     for err in report.errors:
         print(f"incident-map: skipped {err.reason}", file=sys.stderr)
+    for given, stored in report.renamed:
+        print(f"incident-map: another article is already stored as {given}; this one is stored as {stored}",
+              file=sys.stderr)
     print(f"{len(report.added)} added, {len(report.updated)} changed and re-extracted, "
           f"{len(report.unchanged)} unchanged; store {report.path}: {report.articles} articles, "
           f"{report.incidents} incidents")

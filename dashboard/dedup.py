@@ -3,12 +3,18 @@
 Two incidents from different articles are the same event when they have the same type, their date ranges overlap
 and their places are the same or one contains the other. The incident with the most precise place (then the most
 precise date, then the earliest article) is kept; the others become its sources and fill its missing figures.
+
+Incident ids hash the article's content, so a changed article gives its incidents new ids. :func:`former_ids`
+links each new incident to the stored incident it continues (same article, same type, a similar evidence sentence,
+or the same date and place), so an analyst's review follows the event through re-extraction.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from difflib import SequenceMatcher
 
 import shapely
 
@@ -16,6 +22,7 @@ from dashboard.corpus import Article
 from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer
 
+_WORD = re.compile(r"\w+")
 _DATE_RANK = {"day": 0, "range": 1, "month": 2, "year": 3, None: 4}
 #: Share of the smaller footprint that must lie in the larger for two places to be "the same or containing".
 CONTAINED = 0.5
@@ -100,3 +107,74 @@ def _source(inc: Incident, article: Article | None) -> dict:
             "outlet": article.outlet if article else None, "url": article.url if article else None,
             "reported_by": inc.reported_by, "evidence": inc.evidence, "evidence_start": inc.evidence_start,
             "evidence_end": inc.evidence_end}
+
+
+#: Evidence similarity (difflib ratio over words) at which a new incident continues a stored one of the same
+#: article and type.
+SAME_EVIDENCE = 0.6
+#: Similarity at which a stored incident is attached even to an incident that kept its own id (a merge).
+NEAR_IDENTICAL = 0.9
+
+
+def former_ids(old: Sequence[Mapping], new: Sequence[Mapping]) -> list[list[str]]:
+    """For each new incident, the ids of the stored incidents it continues (for reviews to follow it).
+
+    Parameters
+    ----------
+    old
+        The stored incidents before re-extraction: ``id``, ``type``, ``article``, ``date``, ``location_id``,
+        ``evidence``, ``background`` and their own ``former_ids``.
+    new
+        The incidents replacing them: the same fields and ``sources`` (each with ``article`` and ``evidence``).
+
+    Returns
+    -------
+    list of list of str
+        Per new incident, in order: the ids it replaces. An incident that keeps its id keeps its former ids; a
+        stored incident whose id is gone is given to the best matching new incident that reports the same article
+        with the same type and background flag, and either a similar evidence sentence (ratio at least
+        :data:`SAME_EVIDENCE`) or the same date and place. Each new incident continues at most one vanished one,
+        except when the vanished one's sentence reappears almost unchanged among its sources (a merge).
+    """
+    new = list(new)
+    new_ids = {n["id"] for n in new}
+    old_by_id = {o["id"]: o for o in old}
+    out = [list(old_by_id[n["id"]].get("former_ids") or []) if n["id"] in old_by_id else [] for n in new]
+    gone = [o for o in old if o["id"] not in new_ids]
+    if not gone:
+        return out
+    by_article: dict[str, list[int]] = {}
+    for j, n in enumerate(new):
+        for src in n.get("sources") or [{"article": n.get("article"), "evidence": n.get("evidence")}]:
+            by_article.setdefault(src.get("article"), []).append(j)
+    pairs = []
+    for i, o in enumerate(gone):
+        for j in dict.fromkeys(by_article.get(o.get("article"), [])):
+            n = new[j]
+            if n["type"] != o["type"] or bool(n.get("background")) != bool(o.get("background")):
+                continue
+            sim = max(_similarity(o.get("evidence"), s.get("evidence"))
+                      for s in n.get("sources") or [n] if s.get("article") == o.get("article"))
+            same_date = o.get("date") is not None and o.get("date") == n.get("date")
+            same_place = o.get("location_id") is not None and o.get("location_id") == n.get("location_id")
+            if sim >= SAME_EVIDENCE or (same_date and same_place):
+                pairs.append((sim + 0.25 * same_date + 0.25 * same_place, sim, i, j))
+    pairs.sort(key=lambda p: (-p[0], p[2], p[3]))
+    placed: set[int] = set()
+    taken = {j for j, n in enumerate(new) if n["id"] in old_by_id}  # incidents that kept their id
+    for _, _, i, j in pairs:  # one vanished incident to one new incident, best match first
+        if i not in placed and j not in taken:
+            placed.add(i)
+            taken.add(j)
+            out[j] += [gone[i]["id"], *(gone[i].get("former_ids") or [])]
+    for _, sim, i, j in pairs:  # then merges: the same sentence now among another incident's sources
+        if i not in placed and sim >= NEAR_IDENTICAL:
+            placed.add(i)
+            out[j] += [gone[i]["id"], *(gone[i].get("former_ids") or [])]
+    return [list(dict.fromkeys(ids)) for ids in out]
+
+
+def _similarity(a: str | None, b: str | None) -> float:
+    # over words, not characters: two unrelated sentences share many letters but few words
+    return SequenceMatcher(None, _WORD.findall((a or "").lower()), _WORD.findall((b or "").lower()),
+                           autojunk=False).ratio()

@@ -15,3 +15,10 @@ class GazetteerError(IncidentMapError):
 
 class StoreError(IncidentMapError):
     """The store could not be read or written; a failed write leaves the previous store intact."""
+
+
+class DamagedStoreError(StoreError):
+    """The store file is damaged (not SQLite, failing its integrity check, or missing its tables).
+
+    It is refused and left as it is; the message says how to restore the last good copy.
+    """

@@ -843,7 +843,8 @@ def _different_amounts(group: list[_Candidate], c: _Candidate) -> bool:
     """
     if c.qty is None or c.qty_total:
         return False
-    stated = group.qtys if isinstance(group, _Group) else {g.qty for g in group if g.qty is not None and not g.qty_total}
+    stated = (group.qtys if isinstance(group, _Group)
+              else {g.qty for g in group if g.qty is not None and not g.qty_total})
     return bool(stated) and all(abs(q - c.qty) > 0.1 * max(q, c.qty) for q in stated)
 
 
@@ -868,8 +869,11 @@ def _same_numbers(a: _Candidate, b: _Candidate) -> bool:
 
 
 class _Group(list):
-    """The mentions of one event, with the distinct places and quantities they state kept as they are added
-    (so that comparing a new mention with the group does not grow with the group)."""
+    """The mentions of one event.
+
+    The distinct places and quantities they state are kept as mentions are added, so that comparing a new mention
+    with the group does not grow with the group.
+    """
 
     def __init__(self, items=()) -> None:
         super().__init__()

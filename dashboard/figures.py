@@ -14,10 +14,9 @@ import re
 
 from dashboard.langpack import LanguagePack, load_pack
 
-# Beyond these a figure is not a reading of one event; the extractor flags the plausible-but-large ones.
-MAX_PEOPLE = 100_000
-MAX_KG = 10_000_000.0
-MAX_COUNT = 10_000_000
+# Figures are kept however large (the extractor flags implausible ones for review, the store keeps integers too
+# large for SQLite as REAL); only a number too large to be finite is no figure at all (400 digits: no reading).
+MAX_PEOPLE = MAX_COUNT = MAX_KG = 1e300
 
 
 def parse_number(text: str, pack: LanguagePack | None = None) -> float | None:

@@ -1,20 +1,30 @@
 """An analyst's review: confirm, correct or reject incidents, and add the ones the extractor missed.
 
 Reviews live in their own SQLite file beside the store (``incidents.reviews.sqlite``), apart from extraction
-output, so rebuilds and re-extraction never touch them; incident ids are stable, so reviews find their incidents
-again. Every change is one transaction (two browser tabs reviewing at once lose no edit: corrections are kept per
-field) and leaves an audit row: what changed, when, from what to what.
+output, so rebuilds and re-extraction never touch them. Incident ids are stable for an unchanged article; when an
+article changes, its new incidents carry the ids they replace (``former_ids``, see
+:func:`dashboard.dedup.former_ids`), and :func:`apply` follows a review to the incident that continues the
+reviewed one. Every change is one transaction (two browser tabs reviewing at once lose no edit: corrections are
+kept per field) and leaves an audit row: what changed, when, from what to what.
+
+The file is created on the first review, safely when several processes do it at once. Reading never creates or
+changes it (read-only connection), so a store in a read-only folder can still be viewed and exported; writing
+there raises :class:`ReviewError` with a clear message.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import random
 import sqlite3
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import geopandas as gpd
 import pandas as pd
@@ -28,14 +38,17 @@ STATUSES = ("needs review", "confirmed", "corrected", "rejected", "added")
 #: Fields an analyst may correct, with the type a value must have.
 FIELDS = {"type": str, "date": str, "date_end": str, "date_precision": str, "place_ids": list, "place": str,
           "killed": int, "wounded": int, "quantity_kg": float, "substance": str, "count": int, "actors": list}
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS decisions (incident_id TEXT PRIMARY KEY, status TEXT NOT NULL, updated_at TEXT);
-CREATE TABLE IF NOT EXISTS corrections (incident_id TEXT, field TEXT, value TEXT, updated_at TEXT,
-    PRIMARY KEY (incident_id, field));
-CREATE TABLE IF NOT EXISTS manual (id TEXT PRIMARY KEY, record TEXT NOT NULL, created_at TEXT);
-CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, incident_id TEXT NOT NULL,
-    action TEXT NOT NULL, field TEXT, old TEXT, new TEXT, note TEXT);
-"""
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS decisions (incident_id TEXT PRIMARY KEY, status TEXT NOT NULL, updated_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS corrections (incident_id TEXT, field TEXT, value TEXT, updated_at TEXT, "
+    "PRIMARY KEY (incident_id, field))",
+    "CREATE TABLE IF NOT EXISTS manual (id TEXT PRIMARY KEY, record TEXT NOT NULL, created_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
+    "incident_id TEXT NOT NULL, action TEXT NOT NULL, field TEXT, old TEXT, new TEXT, note TEXT)",
+)
+#: Seconds a review waits for another writer (or for the file's first creation by another process).
+TIMEOUT = 15.0
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
 
 
 class ReviewError(IncidentMapError):
@@ -74,21 +87,55 @@ class ReviewStore:
         self.path = Path(path)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=15, isolation_level=None)
-        con.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
-        con.executescript(_SCHEMA)
+        """A read-write connection to the file, created with its tables if needed."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(_uri(self.path, mode="rwc"), uri=True, timeout=TIMEOUT, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise self._write_error(exc) from exc
+        try:
+            _prepare(con)
+        except sqlite3.Error as exc:
+            con.close()
+            raise self._write_error(exc) from exc
         return con
+
+    def _write_error(self, exc: Exception) -> Exception:
+        name = getattr(exc, "sqlite_errorname", "")
+        if isinstance(exc, PermissionError) or name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+            return ReviewError(f"cannot save the review: {self.path} or its folder is read-only ({exc}); the store "
+                               "can be viewed and exported, but reviews need a writable folder")
+        return exc
+
+    def _read(self) -> sqlite3.Connection | None:
+        """A read-only connection, or None when there is no review file (then there are no reviews)."""
+        if not self.path.exists():
+            return None
+        try:
+            con = sqlite3.connect(_uri(self.path, mode="ro"), uri=True, timeout=TIMEOUT)
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return con
+        except sqlite3.OperationalError:
+            # A WAL file in a read-only folder cannot get its shared-memory file: nobody can be writing there,
+            # so the file may be read as immutable.
+            con = sqlite3.connect(_uri(self.path, mode="ro", immutable="1"), uri=True, timeout=TIMEOUT)
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return con
 
     def _write(self, fn) -> None:
         con = self._connect()
         try:
-            con.execute("BEGIN IMMEDIATE")  # one writer at a time; a second tab waits, then applies on top
+            try:
+                con.execute("BEGIN IMMEDIATE")  # one writer at a time; a second tab waits, then applies on top
+            except sqlite3.Error as exc:
+                raise self._write_error(exc) from exc
             try:
                 fn(con, datetime.now(UTC).isoformat(timespec="seconds"))
                 con.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 con.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._write_error(exc) from exc
                 raise
         finally:
             con.close()
@@ -150,32 +197,81 @@ class ReviewStore:
     # ------------------------------------------------------------------ reading
     def snapshot(self) -> tuple[dict[str, str], dict[str, dict], dict[str, dict]]:
         """Statuses, corrections (id -> field -> value) and manual incidents (id -> record)."""
-        if not self.path.exists():
-            return {}, {}, {}
-        con = self._connect()
+        decisions, changes, manual = self._rows()
+        statuses = {iid: status for iid, status, _ in decisions}
+        corrections: dict[str, dict] = {}
+        for iid, name, value, _ in changes:
+            corrections.setdefault(iid, {})[name] = value
+        return statuses, corrections, manual
+
+    def _rows(self) -> tuple[list[tuple], list[tuple], dict[str, dict]]:
+        """Decisions (id, status, when) and corrections (id, field, value, when), oldest first; manual records."""
+        con = self._read()
+        if con is None:
+            return [], [], {}
         try:
-            statuses = dict(con.execute("SELECT incident_id, status FROM decisions").fetchall())
-            corrections: dict[str, dict] = {}
-            for iid, name, value in con.execute("SELECT incident_id, field, value FROM corrections"):
-                corrections.setdefault(iid, {})[name] = json.loads(value)
+            decisions = con.execute("SELECT incident_id, status, updated_at FROM decisions "
+                                    "ORDER BY updated_at, rowid").fetchall()
+            changes = [(iid, name, json.loads(value), at) for iid, name, value, at in con.execute(
+                "SELECT incident_id, field, value, updated_at FROM corrections ORDER BY updated_at, rowid")]
             manual = {iid: json.loads(rec) for iid, rec in con.execute("SELECT id, record FROM manual")}
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # created by another process a moment ago, tables not yet in
+                return [], [], {}
+            raise
         finally:
             con.close()
-        return statuses, corrections, manual
+        return decisions, changes, manual
 
     def history(self, incident_id: str | None = None) -> list[AuditEntry]:
         """The audit trail, oldest first (of one incident, or of all)."""
-        if not self.path.exists():
+        con = self._read()
+        if con is None:
             return []
-        con = self._connect()
         try:
             sql = "SELECT at, incident_id, action, field, old, new, note FROM audit"
             rows = (con.execute(sql + " WHERE incident_id=? ORDER BY seq", (incident_id,)) if incident_id
                     else con.execute(sql + " ORDER BY seq")).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise
         finally:
             con.close()
         return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None,
                            json.loads(r[5]) if r[5] else None, r[6]) for r in rows]
+
+
+def _uri(path: Path, **params: str) -> str:
+    # percent-encoded, so '?' and '#' in a folder name are part of the path, not URI syntax
+    return Path(os.path.abspath(path)).as_uri() + "?" + urlencode(params)
+
+
+def _prepare(con: sqlite3.Connection) -> None:
+    """Give a new review file its tables and WAL mode, retrying while another process does the same.
+
+    Switching to WAL needs the file to itself, and SQLite reports "database is locked" at once (without waiting
+    for the busy timeout) when two connections try it together; so both steps are retried until
+    :data:`TIMEOUT`.
+    """
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            if con.execute("PRAGMA user_version").fetchone()[0] < 1:
+                con.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA:
+                    con.execute(statement)
+                con.execute("PRAGMA user_version = 1")
+                con.execute("COMMIT")
+            if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                con.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
+            return
+        except sqlite3.OperationalError as exc:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            if getattr(exc, "sqlite_errorname", "") not in _BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02 + random.random() * 0.05)  # jitter: the contenders do not retry in lockstep
 
 
 def _check(name: str, value) -> None:
@@ -207,7 +303,8 @@ def apply(frame: gpd.GeoDataFrame, reviews: ReviewStore, gazetteer: Gazetteer,
     Rejected incidents stay in the frame (marked); filters hide them by default. Corrected places are located
     again with the gazetteer. ``articles`` (name -> stored record) gives added incidents their evidence text.
     """
-    statuses, corrections, manual = reviews.snapshot()
+    decisions, changes, manual = reviews._rows()
+    statuses, corrections = _follow(frame, decisions, changes)
     out = frame.copy(deep=False)  # new and corrected columns only; the cached frame stays as loaded
     if corrections:
         out = frame.copy()
@@ -220,6 +317,36 @@ def apply(frame: gpd.GeoDataFrame, reviews: ReviewStore, gazetteer: Gazetteer,
         out = pd.concat([out, added], ignore_index=True)
         out = gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
     return out
+
+
+def _follow(frame: gpd.GeoDataFrame, decisions: Iterable[tuple], changes: Iterable[tuple]):
+    """Statuses and corrections by current incident id: a review of a replaced id goes to its successor.
+
+    A review of the current id wins over one carried over from a former id; among carried-over ones the latest
+    wins (rows come oldest first).
+    """
+    ids = set(frame["id"])
+    alias: dict[str, str] = {}
+    if "former_ids" in frame.columns:
+        for iid, former in zip(frame["id"], frame["former_ids"], strict=True):
+            for old in former if isinstance(former, list) else []:
+                alias.setdefault(old, iid)
+    decisions, changes = list(decisions), list(changes)
+    statuses: dict[str, str] = {}
+    for iid, status, _ in decisions:
+        if iid not in ids and iid in alias:
+            statuses[alias[iid]] = status
+    for iid, status, _ in decisions:
+        if iid in ids or iid not in alias:
+            statuses[iid] = status
+    corrections: dict[str, dict] = {}
+    for iid, name, value, _ in changes:
+        if iid not in ids and iid in alias:
+            corrections.setdefault(alias[iid], {})[name] = value
+    for iid, name, value, _ in changes:
+        if iid in ids or iid not in alias:
+            corrections.setdefault(iid, {})[name] = value
+    return statuses, corrections
 
 
 def load_reviewed(store_file: str | Path, gazetteer: Gazetteer, frame: gpd.GeoDataFrame | None = None):

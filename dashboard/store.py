@@ -1,32 +1,56 @@
 """The embedded store: one SQLite file holding articles, incidents, their locations and provenance.
 
-No server to start. A build writes a new file beside the old one and moves it into place, so a failed build
-leaves the previous store intact. Incident ids derive from the article's content, so rebuilding gives the same
-ids. The tables are plain SQL with GeoJSON text for footprints, so a PostGIS backend could replace this module.
+No server to start. Every write is one SQLite transaction on the store file (``BEGIN IMMEDIATE``): a second
+writer waits for the first and then works on top of its result, so concurrent builds, ingests and uploads never
+lose each other's articles, and a failed or killed write is rolled back by SQLite. A new store is written to a
+temporary file and linked into place, so no half-built store is ever seen. Before each write the last good
+store is copied to ``NAME.bak`` (SQLite's backup API). A damaged file (not SQLite, failing ``PRAGMA
+quick_check``, missing its tables) is refused with :class:`DamagedStoreError` and never overwritten; a zero-byte
+file counts as damaged too, because this module never leaves one behind (a new store appears complete or not at
+all), so an empty file means something else truncated the store. Readers open the file read-only (``mode=ro``),
+so a store in a read-only folder can still be viewed and exported.
+
+Incident ids derive from the article's content, so rebuilding gives the same ids. The tables are plain SQL with
+GeoJSON text for footprints, so a PostGIS backend could replace this module.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
-import tempfile
-from collections.abc import Iterable
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import geopandas as gpd
 import pandas as pd
+import platformdirs
 import shapely
+import shapely.errors
 from shapely.geometry import Point
 
 from dashboard.corpus import Article
-from dashboard.errors import StoreError
+from dashboard.errors import DamagedStoreError, StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_STORE = ROOT / "data" / "store" / "incidents.sqlite"
+#: The default store: in the user's data folder, never inside the installed package or the source tree.
+DEFAULT_STORE = platformdirs.user_data_path("incident-map") / "incidents.sqlite"
 SEEDS = ROOT / "seeds"
+#: Where versions before 0.2 kept the default store (inside the source tree); adopted once by the new default.
+LEGACY_STORE = ROOT / "data" / "store" / "incidents.sqlite"
+#: Seconds a writer waits for another writer (a build of a large corpus holds the store for minutes).
+WRITE_WAIT = 600.0
+#: Seconds a reader waits while a writer commits.
+READ_WAIT = 60.0
+#: Temporary files of ours older than this (seconds) belong to a killed write and are removed.
+STALE_TEMP_SECONDS = 3600
 
 #: Feature properties, in order: the stable public schema of every export (see README).
 PROPERTIES = ["id", "type", "date", "date_end", "date_precision", "place", "location_id", "geo_precision",
@@ -37,11 +61,15 @@ EXTRA_PROPERTIES = ["location_name", "unlocated_reason", "outlet", "url", "publi
                     "evidence_end", "source_count", "sources", "review_status"]
 LIST_COLUMNS = ("departments", "zones", "actors")
 
+_MAGIC = b"SQLite format 3\x00"
+_TABLES = ("articles", "incidents", "locations")
+_INT64 = (-(2**63), 2**63)
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE articles (
-    name TEXT PRIMARY KEY, title TEXT, published TEXT, published_inferred INTEGER, published_note TEXT,
-    byline TEXT, outlet TEXT, url TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL);
+    key TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT, published TEXT, published_inferred INTEGER,
+    published_note TEXT, byline TEXT, outlet TEXT, url TEXT, content_hash TEXT NOT NULL, path TEXT,
+    text TEXT NOT NULL);
 CREATE TABLE locations (id TEXT PRIMARY KEY, name TEXT, geo_precision TEXT, geojson TEXT NOT NULL);
 CREATE TABLE incidents (
     id TEXT PRIMARY KEY, type TEXT NOT NULL, article TEXT NOT NULL REFERENCES articles(name),
@@ -49,132 +77,215 @@ CREATE TABLE incidents (
     geo_precision TEXT, departments TEXT, province TEXT, district TEXT, zones TEXT, killed INTEGER,
     wounded INTEGER, quantity_kg REAL, substance TEXT, count INTEGER, actors TEXT, reported_by TEXT,
     evidence TEXT, evidence_start INTEGER, evidence_end INTEGER, background INTEGER NOT NULL,
-    unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT);
+    unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT, former_ids TEXT);
 CREATE INDEX incidents_type ON incidents(type);
 CREATE INDEX incidents_date ON incidents(date);
 """
+_ARTICLE_COLUMNS = ("key", "name", "title", "published", "published_inferred", "published_note", "byline",
+                    "outlet", "url", "content_hash", "path", "text")
 
 
 def store_path(path: str | Path | None = None) -> Path:
-    """The store file: ``path``, else ``$INCIDENT_MAP_STORE``, else ``data/store/incidents.sqlite``."""
+    """The store file: ``path``, else ``$INCIDENT_MAP_STORE``, else ``incidents.sqlite`` in the user data folder."""
     return Path(path or os.environ.get("INCIDENT_MAP_STORE") or DEFAULT_STORE)
 
 
-def write(target: Path, articles: Iterable[Article], frame: gpd.GeoDataFrame) -> None:
-    """Write a complete store to ``target`` atomically (temporary file, then ``os.replace``)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".incidents-", suffix=".sqlite", dir=target.parent)
-    os.close(fd)
-    try:
-        con = sqlite3.connect(tmp)
+def backup_path(path: str | Path) -> Path:
+    """Where the last good copy of a store is kept (``incidents.sqlite.bak``)."""
+    p = Path(path)
+    return p.with_name(p.name + ".bak")
+
+
+def article_key(article: Article) -> str:
+    """The identity of an article in the store.
+
+    A file is known by its resolved path, so ingesting the same path again with changed content is an update,
+    while ``x/report.txt`` and ``y/report.txt`` are two articles. An upload has no path: it is known by its
+    name and content, so an upload never replaces a different article that has the same name; it is stored
+    beside it under a distinct name (see :class:`~dashboard.pipeline.BuildReport` ``renamed``).
+    """
+    if article.path:
+        return "path:" + str(Path(article.path).resolve())
+    return f"upload:{article.name}:{article.content_hash[:16]}"
+
+
+# ---------------------------------------------------------------------------------------------------- reading
+def _uri(target: Path, **params: str) -> str:
+    # Path.as_uri percent-encodes '?', '#' and '%', which SQLite would otherwise read as URI syntax.
+    return Path(os.path.abspath(target)).as_uri() + ("?" + urlencode(params) if params else "")
+
+
+def _damaged(target: Path, why: str) -> DamagedStoreError:
+    bak = backup_path(target)
+    if bak.is_file() and bak.stat().st_size > 0:
+        saved = datetime.fromtimestamp(bak.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        how = (f"The last good copy is {bak} (saved {saved}): move the damaged file aside and copy the backup "
+               f"in its place, e.g. mv '{target}' '{target}.damaged' && cp '{bak}' '{target}'.")
+    else:
+        how = (f"No backup ({bak.name}) exists: move the damaged file aside and run 'incident-map build' to start "
+               "a new store, then ingest the articles again.")
+    return DamagedStoreError(f"store {target} is damaged: {why}. It was left untouched. {how}")
+
+
+def _error(target: Path, exc: Exception, doing: str = "read") -> StoreError:
+    name = getattr(exc, "sqlite_errorname", "")
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "decode" in str(exc) or (
+            isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)):
+        return _damaged(target, str(exc))
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")) or isinstance(exc, PermissionError):
+        return StoreError(f"cannot {doing} store {target}: the file or its folder is read-only ({exc}). A read-only "
+                          "store can be viewed and exported; to change it, copy it to a writable folder and "
+                          "point --store or $INCIDENT_MAP_STORE there")
+    if name == "SQLITE_BUSY":
+        return StoreError(f"store {target} is busy: another build or ingest held it for too long; try again")
+    return StoreError(f"cannot {doing} store {target}: {exc}")
+
+
+def _open_ro(target: Path) -> sqlite3.Connection:
+    for attempt in range(2):
+        con = sqlite3.connect(_uri(target, mode="ro"), uri=True, timeout=READ_WAIT)
         try:
-            with con:
-                con.executescript(_SCHEMA)
-                con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
-                con.executemany("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)", [
-                    (a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
-                     a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.text) for a in articles])
-                _insert_frame(con, frame)
-        finally:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return con
+        except sqlite3.OperationalError as exc:
             con.close()
-        os.replace(tmp, target)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, (sqlite3.Error, OSError)):
-            raise StoreError(f"could not write store {target}: {exc}; the previous store is unchanged") from exc
+            # A killed write leaves a "hot" journal that only a writable connection may roll back; SQLite does
+            # that on open, so open once read-write when we may, then read again.
+            if (attempt == 0 and getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_ROLLBACK"
+                    and os.access(target, os.W_OK) and os.access(target.parent, os.W_OK)):
+                rw = sqlite3.connect(_uri(target, mode="rw"), uri=True, timeout=READ_WAIT)
+                try:
+                    rw.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                finally:
+                    rw.close()
+                continue
+            raise
+        except BaseException:
+            con.close()
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _adopt_legacy(target: Path) -> None:
+    """Copy the store an older version kept in the source tree to the new default location, once.
+
+    Only for the default store, only when it does not exist yet, and only from a legacy store that passes the
+    damage checks; the legacy file itself is left in place.
+    """
+    if target != DEFAULT_STORE or target.exists() or not LEGACY_STORE.is_file():
+        return
+    try:
+        check(LEGACY_STORE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _temp_file(target)
+    except (StoreError, OSError):
+        return  # nothing to adopt: the default store is created as new
+    try:
+        src = sqlite3.connect(_uri(LEGACY_STORE, mode="ro"), uri=True, timeout=READ_WAIT)
+        dest = sqlite3.connect(tmp)
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+            src.close()
+        os.link(tmp, target)  # never over a store created meanwhile
+    except (sqlite3.Error, OSError):
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _checked(target: Path) -> tuple[sqlite3.Connection, int]:
+    """A read-only connection to a store that passed the damage checks, and its schema version."""
+    _adopt_legacy(target)
+    try:
+        size = target.stat().st_size
+    except FileNotFoundError:
+        raise StoreError(f"no store at {target}; run 'incident-map build' first") from None
+    except OSError as exc:
+        raise _error(target, exc) from exc
+    if size == 0:
+        raise _damaged(target, "the file is empty (0 bytes)")
+    try:
+        with target.open("rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise _error(target, exc) from exc
+    if len(head) < 100 or not head.startswith(_MAGIC):
+        raise _damaged(target, "its header is not an SQLite database header")
+    try:
+        con = _open_ro(target)
+    except sqlite3.Error as exc:
+        raise _error(target, exc) from exc
+    try:
+        result = con.execute("PRAGMA quick_check").fetchall()
+        if result != [("ok",)]:
+            raise _damaged(target, f"SQLite's integrity check fails ({result[0][0]})")
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = [t for t in _TABLES if t not in tables]
+        if missing:
+            raise _damaged(target, "it is not an incident store (no " + ", ".join(missing) + " table)")
+        return con, int(con.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error as exc:
+        con.close()
+        raise _error(target, exc) from exc
+    except BaseException:
+        con.close()
         raise
 
 
-def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
-    locations = {}
-    rows = []
-    for rec, geom in zip(frame.to_dict("records"), frame.geometry, strict=True):
-        lon = lat = None
-        if geom is not None and not geom.is_empty:
-            if geom.geom_type == "Point":
-                lon, lat = geom.x, geom.y
-            else:
-                locations.setdefault(rec["location_id"], (rec["location_id"], rec.get("location_name"),
-                                                          rec["geo_precision"], shapely.to_geojson(geom)))
-                pt = geom.representative_point()
-                lon, lat = pt.x, pt.y
-        rows.append((
-            rec["id"], rec["type"], rec["article"], _none(rec["date"]), _none(rec["date_end"]),
-            _none(rec["date_precision"]), _none(rec["place"]), _none(rec["location_id"]),
-            _none(rec["geo_precision"]), json.dumps(rec["departments"] or [], ensure_ascii=False),
-            _none(rec["province"]), _none(rec["district"]), json.dumps(rec["zones"] or [], ensure_ascii=False),
-            _int(rec["killed"]), _int(rec["wounded"]), _none(rec["quantity_kg"]), _none(rec["substance"]),
-            _int(rec["count"]), json.dumps(rec["actors"] or [], ensure_ascii=False), _none(rec["reported_by"]),
-            rec["evidence"], int(rec["evidence_start"]), int(rec["evidence_end"]), int(bool(rec["background"])),
-            _none(rec["unlocated_reason"]), lon, lat,
-            json.dumps(_sources(rec), ensure_ascii=False)))
-    con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
-    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 28)})", rows)
-
-
-def _sources(rec: dict) -> list[dict]:
-    sources = rec.get("sources")
-    if isinstance(sources, list) and sources:
-        return sources
-    return [{"article": rec["article"], "reported_by": _none(rec.get("reported_by")), "evidence": rec["evidence"],
-             "evidence_start": int(rec["evidence_start"]), "evidence_end": int(rec["evidence_end"])}]
-
-
-def _none(value):
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
-def _int(value):
-    value = _none(value)
-    return None if value is None else int(value)
+def check(path: str | Path | None = None) -> int:
+    """Refuse a missing or damaged store (:class:`StoreError`, :class:`DamagedStoreError`); its schema version."""
+    con, version = _checked(store_path(path))
+    con.close()
+    return version
 
 
 def connect(path: str | Path | None = None) -> sqlite3.Connection:
-    """Open an existing store read-only; :class:`StoreError` names the file if it is missing or not a store."""
+    """Open an existing store read-only; :class:`StoreError` names the file if it is missing, damaged or old."""
     target = store_path(path)
-    if not target.exists():
-        raise StoreError(f"no store at {target}; run 'incident-map build' first")
-    try:
-        con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.Error as exc:
-        raise StoreError(f"{target} is not a readable store: {exc}") from exc
+    con, version = _checked(target)
     if version != SCHEMA_VERSION:
         con.close()
-        raise StoreError(f"{target} has schema version {version}, expected {SCHEMA_VERSION}; rebuild it")
+        raise StoreError(f"{target} has schema version {version}, expected {SCHEMA_VERSION}; rebuild it "
+                         "with 'incident-map build'")
     return con
 
 
 def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
     """All incidents, with article metadata, as a GeoDataFrame in EPSG:4326 (lists as Python lists)."""
-    con = connect(path)
+    target = store_path(path)
+    con = connect(target)
     try:
         inc = pd.read_sql_query(
             "SELECT i.*, a.title, a.published, a.published_inferred, a.outlet, a.url, l.name AS location_name, "
             "l.geojson FROM incidents i JOIN articles a ON a.name = i.article "
             "LEFT JOIN locations l ON l.id = i.location_id ORDER BY i.date, i.id", con)
+        return frame_from_rows(inc)
+    except sqlite3.Error as exc:
+        raise _error(target, exc) from exc
+    except (ValueError, TypeError, shapely.errors.ShapelyError) as exc:
+        # damage inside a row that SQLite's page checks cannot see (a list column that is no longer JSON, ...)
+        raise _damaged(target, f"a stored incident cannot be read ({exc})") from exc
     finally:
         con.close()
-    return frame_from_rows(inc)
 
 
 def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
     """Turn store rows into a GeoDataFrame: parse lists, share each footprint geometry among its incidents."""
-    for col in (*LIST_COLUMNS, "sources"):
+    if "former_ids" not in inc.columns:
+        inc["former_ids"] = None
+    for col in (*LIST_COLUMNS, "sources", "former_ids"):
         inc[col] = [json.loads(v) if isinstance(v, str) else [] for v in inc[col]]
     inc["source_count"] = [max(1, len(s)) for s in inc["sources"]]
     inc["place_ids"] = [loc.split("+") if isinstance(loc, str) else [] for loc in inc["location_id"]]
     inc["background"] = inc["background"].astype(bool)
     for col in ("killed", "wounded", "count"):
-        inc[col] = inc[col].astype("Int64")
+        values = pd.to_numeric(inc[col])
+        known = values.dropna()
+        # figures beyond SQLite's 64-bit INTEGER are stored as REAL; they stay floats rather than overflow
+        fits = bool(((known.abs() < 2**63) & (known == known.round())).all())
+        inc[col] = values.astype("Int64") if fits else values.astype("float64")
     inc["published_inferred"] = inc["published_inferred"].fillna(0).astype(bool)
     shapes: dict[str, object] = {}
     geoms = []
@@ -197,10 +308,11 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
 def schema_version(path: str | Path | None = None) -> int | None:
     """The schema version of a store file, or None when there is no readable store there."""
     target = store_path(path)
+    _adopt_legacy(target)
     if not target.exists():
         return None
     try:
-        con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        con = _open_ro(target)
         try:
             return int(con.execute("PRAGMA user_version").fetchone()[0])
         finally:
@@ -209,24 +321,38 @@ def schema_version(path: str | Path | None = None) -> int | None:
         return None
 
 
-def load_articles(path: str | Path | None = None) -> list[Article]:
-    """The stored articles, as :class:`Article` objects (their cleaned text, metadata and content hash).
+def _read_articles(con: sqlite3.Connection) -> dict[str, Article]:
+    # Articles read the same in every schema version so far (version 2 had no key: its name stands in), so an
+    # outdated store still gives its articles to the rebuild that replaces it.
+    columns = {r[1] for r in con.execute("PRAGMA table_info(articles)")}
+    select = ", ".join(c if c in columns else "NULL" for c in _ARTICLE_COLUMNS)
+    out = {}
+    for r in con.execute(f"SELECT {select} FROM articles ORDER BY name"):
+        rec = dict(zip(_ARTICLE_COLUMNS, r, strict=True))
+        art = Article(name=rec["name"], title=rec["title"],
+                      published=date.fromisoformat(rec["published"]) if rec["published"] else None,
+                      published_inferred=bool(rec["published_inferred"]), published_note=rec["published_note"],
+                      byline=rec["byline"], outlet=rec["outlet"], url=rec["url"], content_hash=rec["content_hash"],
+                      text=rec["text"], path=rec["path"])
+        out[rec["key"] or "name:" + rec["name"]] = art
+    return out
 
-    Articles read the same in every schema version so far, so an outdated store still gives its articles to
-    the rebuild that replaces it.
-    """
+
+def stored_articles(path: str | Path | None = None) -> dict[str, Article]:
+    """The stored articles by key (see :func:`article_key`), in any schema version."""
     target = store_path(path)
-    if not target.exists():
-        raise StoreError(f"no store at {target}; run 'incident-map build' first")
-    con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+    con, _ = _checked(target)
     try:
-        rows = con.execute("SELECT name, title, published, published_inferred, published_note, byline, outlet, "
-                           "url, content_hash, text FROM articles ORDER BY name").fetchall()
+        return _read_articles(con)
+    except sqlite3.Error as exc:
+        raise _error(target, exc) from exc
     finally:
         con.close()
-    return [Article(name=r[0], title=r[1], published=date.fromisoformat(r[2]) if r[2] else None,
-                    published_inferred=bool(r[3]), published_note=r[4], byline=r[5], outlet=r[6], url=r[7],
-                    content_hash=r[8], text=r[9]) for r in rows]
+
+
+def load_articles(path: str | Path | None = None) -> list[Article]:
+    """The stored articles, as :class:`Article` objects (their cleaned text, metadata and content hash)."""
+    return list(stored_articles(path).values())
 
 
 def article_records(path: str | Path | None = None) -> dict[str, dict]:
@@ -238,10 +364,315 @@ def article_records(path: str | Path | None = None) -> dict[str, dict]:
 
 def article_text(name: str, path: str | Path | None = None) -> dict | None:
     """An article's stored record (title, published, outlet, url, text), or None."""
-    con = connect(path)
+    target = store_path(path)
+    con = connect(target)
     try:
         con.row_factory = sqlite3.Row
         row = con.execute("SELECT * FROM articles WHERE name = ?", (name,)).fetchone()
+    except sqlite3.Error as exc:
+        raise _error(target, exc) from exc
     finally:
         con.close()
     return dict(row) if row else None
+
+
+# ---------------------------------------------------------------------------------------------------- writing
+@dataclass(frozen=True)
+class Snapshot:
+    """What the store held when a write began (under the write lock).
+
+    ``version`` is None for a store that does not exist yet; ``incidents`` are the stored incident rows (id,
+    type, article, date, location_id, evidence, background, sources, former_ids) for carrying reviews over.
+    """
+
+    version: int | None
+    articles: dict[str, Article] = field(default_factory=dict)
+    incidents: list[dict] = field(default_factory=list)
+
+
+#: A write plan: given the snapshot, the complete new content (articles by key, incident frame), or None for
+#: "nothing to change".
+Plan = Callable[[Snapshot], "tuple[Mapping[str, Article], gpd.GeoDataFrame] | None"]
+
+
+class _CreatedMeanwhile(Exception):
+    """Another writer created the store while this one was building a new one; plan again on top of it."""
+
+
+def update(plan: Plan, path: str | Path | None = None) -> bool:
+    """Run one write: ``plan`` sees the store's content under the write lock and returns its new content.
+
+    A second writer waits (up to :data:`WRITE_WAIT` seconds) and then plans on top of the first one's result, so
+    no writer loses another's work. Returns whether anything was written.
+    """
+    target = store_path(path)
+    _adopt_legacy(target)
+    for _ in range(5):
+        try:
+            if target.exists():
+                return _update_existing(target, plan)
+            return _create(target, plan)
+        except _CreatedMeanwhile:
+            continue
+    raise StoreError(f"could not write store {target}: it kept being replaced by another program")
+
+
+def write(target: str | Path, articles: Iterable[Article], frame: gpd.GeoDataFrame) -> None:
+    """Replace the whole content of the store at ``target`` with ``articles`` and their incidents ``frame``."""
+    content = {article_key(a): a for a in articles}
+    update(lambda snapshot: (content, frame), target)
+
+
+def _update_existing(target: Path, plan: Plan) -> bool:
+    version = check(target)  # a damaged file is refused here and never touched
+    _writable(target)
+    _clean_stale_temps(target)
+    try:
+        con = sqlite3.connect(_uri(target, mode="rw"), uri=True, timeout=WRITE_WAIT, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _error(target, exc, "write") from exc
+    try:
+        try:
+            # the write lock, taken before reading: a second writer waits here, then reads our result
+            con.execute("BEGIN IMMEDIATE")
+            # read again under the lock: the writer we waited for may have upgraded the schema
+            version = int(con.execute("PRAGMA user_version").fetchone()[0])
+            snapshot = Snapshot(version, _read_articles(con), _read_incident_rows(con))
+        except sqlite3.Error as exc:
+            raise _error(target, exc, "write") from exc
+        try:
+            content = plan(snapshot)
+            if content is None:
+                con.execute("ROLLBACK")
+                return False
+            _backup(target)
+            if version != SCHEMA_VERSION:
+                _drop_all(con)
+                _create_schema(con)
+            else:
+                con.execute("DELETE FROM incidents")
+                con.execute("DELETE FROM locations")
+                con.execute("DELETE FROM articles")
+                con.execute("DELETE FROM meta")
+            _fill(con, *content)
+            con.execute("COMMIT")
+            return True
+        except BaseException as exc:
+            if con.in_transaction:
+                try:
+                    con.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolls back from its journal when the connection closes or the file next opens
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise StoreError(f"could not write store {target}: {exc}; the previous store is unchanged") from exc
+            raise
+    finally:
+        con.close()
+
+
+def _drop_all(con: sqlite3.Connection) -> None:
+    # An outdated store gets the current schema inside the same transaction as its new content (SQLite's DDL
+    # is transactional, so a failure leaves the old tables).
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                               "AND name NOT LIKE 'sqlite_%'").fetchall():
+        con.execute(f'DROP TABLE "{name}"')
+
+
+def _create(target: Path, plan: Plan) -> bool:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _error(target, exc, "create") from exc
+    _writable(target)
+    _clean_stale_temps(target)
+    content = plan(Snapshot(None))
+    if content is None:
+        return False
+    tmp = None
+    try:
+        tmp = _temp_file(target)
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            _create_schema(con)
+            _fill(con, *content)
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        try:
+            # link, not replace: a store another writer created meanwhile is never overwritten
+            os.link(tmp, target)
+        except FileExistsError:
+            raise _CreatedMeanwhile from None
+        except OSError:
+            if target.exists():  # a file system without hard links: the same check, with a small window
+                raise _CreatedMeanwhile from None
+            os.replace(tmp, target)
+        return True
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(f"could not write store {target}: {exc}; nothing was written") from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+            Path(str(tmp) + "-journal").unlink(missing_ok=True)
+
+
+def _create_schema(con: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
+def _writable(target: Path) -> None:
+    folder = target.parent
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise StoreError(f"cannot write store {target}: the file or its folder is read-only. A read-only store "
+                         "can be viewed and exported; to change it, copy it to a writable folder and point "
+                         "--store or $INCIDENT_MAP_STORE there")
+
+
+def _temp_file(target: Path, suffix: str = "") -> Path:
+    # O_EXCL with mode 0o666: the umask decides the final mode, as for any new file (mkstemp would force 0600)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}{suffix}")
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    return tmp
+
+
+def _clean_stale_temps(target: Path) -> None:
+    """Remove temporary files of ours left by a killed write (older than :data:`STALE_TEMP_SECONDS`)."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for leftover in target.parent.glob(f".{target.name}.tmp-*"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            pass  # another writer removed it, or it is not ours to remove
+
+
+def _backup(target: Path) -> None:
+    """Copy the store (its committed content, as seen under our write lock) to ``NAME.bak``, atomically."""
+    tmp = _temp_file(target, ".bak")
+    try:
+        # a second, read-only connection: the backup API cannot read through the connection holding the lock
+        src = sqlite3.connect(_uri(target, mode="ro"), uri=True, timeout=READ_WAIT)
+        dest = sqlite3.connect(tmp)
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+            src.close()
+        os.chmod(tmp, target.stat().st_mode & 0o7777)
+        os.replace(tmp, backup_path(target))
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read_incident_rows(con: sqlite3.Connection) -> list[dict]:
+    columns = {r[1] for r in con.execute("PRAGMA table_info(incidents)")}
+    wanted = ("id", "type", "article", "date", "location_id", "evidence", "background", "sources", "former_ids")
+    select = ", ".join(c if c in columns else "NULL" for c in wanted)
+    rows = []
+    for r in con.execute(f"SELECT {select} FROM incidents"):
+        rec = dict(zip(wanted, r, strict=True))
+        for col in ("sources", "former_ids"):
+            try:
+                rec[col] = json.loads(rec[col]) if rec[col] else []
+            except ValueError:
+                rec[col] = []
+        rows.append(rec)
+    return rows
+
+
+def _fill(con: sqlite3.Connection, articles: Mapping[str, Article], frame: gpd.GeoDataFrame) -> None:
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
+    con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})", [
+        (key, a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
+         a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text)
+        for key, a in articles.items()])
+    _insert_frame(con, frame)
+
+
+def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
+    locations = {}
+    rows = []
+    for rec, geom in zip(frame.to_dict("records"), frame.geometry, strict=True):
+        lon = lat = None
+        if geom is not None and not geom.is_empty:
+            if geom.geom_type == "Point":
+                lon, lat = geom.x, geom.y
+            else:
+                locations.setdefault(rec["location_id"], (rec["location_id"], rec.get("location_name"),
+                                                          rec["geo_precision"], shapely.to_geojson(geom)))
+                pt = geom.representative_point()
+                lon, lat = pt.x, pt.y
+        former = rec.get("former_ids")
+        rows.append((
+            rec["id"], rec["type"], rec["article"], _none(rec["date"]), _none(rec["date_end"]),
+            _none(rec["date_precision"]), _none(rec["place"]), _none(rec["location_id"]),
+            _none(rec["geo_precision"]), _json(rec["departments"] or []), _none(rec["province"]),
+            _none(rec["district"]), _json(rec["zones"] or []), _int(rec["killed"]), _int(rec["wounded"]),
+            _real(rec["quantity_kg"]), _none(rec["substance"]), _int(rec["count"]), _json(rec["actors"] or []),
+            _none(rec["reported_by"]), rec["evidence"], int(rec["evidence_start"]), int(rec["evidence_end"]),
+            int(bool(rec["background"])), _none(rec["unlocated_reason"]), lon, lat, _json(_sources(rec)),
+            _json(former if isinstance(former, list) else [])))
+    con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
+    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 29)})", rows)
+
+
+def _sources(rec: dict) -> list[dict]:
+    sources = rec.get("sources")
+    if isinstance(sources, list) and sources:
+        return sources
+    return [{"article": rec["article"], "reported_by": _none(rec.get("reported_by")), "evidence": rec["evidence"],
+             "evidence_start": int(rec["evidence_start"]), "evidence_end": int(rec["evidence_end"])}]
+
+
+def _none(value):
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _int(value) -> int | float | None:
+    """A figure for an INTEGER column: beyond SQLite's 64-bit range it is stored as REAL, never overflowing."""
+    value = _none(value)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    number = int(value)
+    if _INT64[0] <= number < _INT64[1]:
+        return number
+    return _real(number)
+
+
+def _real(value) -> float | None:
+    """A REAL value, or None: SQLite would store an infinity, which is no figure (and no JSON)."""
+    value = _none(value)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return _finite(value.item())
+    return value
+
+
+def _json(value) -> str:
+    return json.dumps(_finite(value), ensure_ascii=False, allow_nan=False)

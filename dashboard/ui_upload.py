@@ -42,7 +42,8 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
 def upload_tab(store_file: Path) -> None:
     """Upload several articles, preview their incidents with the evidence highlighted, then save them."""
     st.caption("`.txt`, `.md` or `.html` news articles, several at once. Given metadata overrides what the text says. "
-               "Re-uploading an unchanged article changes nothing; a changed one is extracted again.")
+               "Re-uploading an unchanged article changes nothing; a different article with a stored name is stored "
+               "beside it under a distinct name.")
     files = st.file_uploader("Articles", type=["txt", "md", "html", "htm"], accept_multiple_files=True,
                              key="upload_files")
     a, b, c = st.columns(3)
@@ -75,3 +76,5 @@ def upload_tab(store_file: Path) -> None:
             report = pipeline.ingest(articles, store_file, errors)
         st.success(f"{len(report.added)} added, {len(report.updated)} changed and re-extracted, "
                    f"{len(report.unchanged)} unchanged. The store now holds {report.incidents} incidents.")
+        for given, stored in report.renamed:  # plain text, not markdown: file names are untrusted
+            st.text(f"Another article is already stored as {given}; this one is stored as {stored}.")

@@ -1,12 +1,26 @@
 """Shared fixtures: the real gazetteer (loaded once), the seed articles, tiny hand-built articles."""
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-import pytest
+# Tests never touch the real store in the user's data folder (nor one named by the developer's environment):
+# the default store and the user data folder point into a temporary folder, set before the package is imported.
+# (this file is imported twice, as ``conftest`` and as ``tests.conftest``: both use the same folder)
+if "INCIDENT_MAP_TEST_HOME" not in os.environ:
+    os.environ["INCIDENT_MAP_TEST_HOME"] = tempfile.mkdtemp(prefix="incident-map-tests-")
+    atexit.register(shutil.rmtree, os.environ["INCIDENT_MAP_TEST_HOME"], ignore_errors=True)
+_HOME = Path(os.environ["INCIDENT_MAP_TEST_HOME"])
+os.environ["INCIDENT_MAP_STORE"] = str(_HOME / "incidents.sqlite")
+os.environ["XDG_DATA_HOME"] = str(_HOME / "data")
 
-from dashboard.corpus import read_corpus
-from dashboard.extraction import Extractor
-from dashboard.gazetteer import default_gazetteer
+import pytest  # noqa: E402
+
+from dashboard.corpus import read_corpus  # noqa: E402
+from dashboard.extraction import Extractor  # noqa: E402
+from dashboard.gazetteer import default_gazetteer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

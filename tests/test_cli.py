@@ -70,3 +70,24 @@ def test_geocode(capsys):
     first = json.loads(capsys.readouterr().out.splitlines()[0])
     assert first["id"] == "prov:0504" and first["geo_precision"] == "province"
     assert main(["geocode", "Atlantis"]) == 1
+
+
+def test_ingest_reports_a_name_clash(tmp_path, capsys):
+    for folder, place in (("x", "Pichari"), ("y", "Tumbes")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "report.txt").write_text(
+            f"---\npublished: 2021-05-04\n---\nPolice seized 40 kilos of cocaine in {place} on May 2, 2021.\n")
+    db = str(tmp_path / "s.sqlite")
+    assert main(["--store", db, "ingest", str(tmp_path / "x")]) == 0
+    assert main(["--store", db, "ingest", str(tmp_path / "y")]) == 0
+    captured = capsys.readouterr()
+    assert "stored as y/report.txt" in captured.err and "2 incidents" in captured.out.splitlines()[-1]
+
+
+def test_help_names_the_default_store(capsys):
+    from dashboard.store import DEFAULT_STORE
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = "".join(capsys.readouterr().out.split())  # argparse wraps long words at hyphens
+    assert str(DEFAULT_STORE) in out and "data/store" not in out

@@ -144,3 +144,78 @@ def test_cli_export_carries_review_status(built, gazetteer, tmp_path):
     assert main(["--store", str(db), "export", "--status", "rejected", "-o", str(out)]) == 0
     (feat,) = json.loads(out.read_text())["features"]
     assert feat["id"] == callao["id"] and feat["properties"]["review_status"] == "rejected"
+
+
+# ------------------------------------------------------------------------------------------ reviews follow events
+REPORT = ("---\npublished: 2021-05-05\n---\nPolice seized 300 kilos of cocaine in Pichari on May 3, 2021.\n\n"
+          "Soldiers were ambushed in Llochegua on April 20, 2021; two soldiers died.\n")
+
+
+def test_review_follows_the_incident_when_its_article_changes(tmp_path, gazetteer):
+    article = tmp_path / "in" / "report.md"
+    article.parent.mkdir()
+    article.write_text(REPORT, encoding="utf-8")
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest_paths([article], db)
+    rs = ReviewStore(reviews_path(db))
+    before = store.load(db)
+    seizure = row_of(before, type="seizure")
+    ambush = row_of(before, type="ambush")
+    rs.set_status(seizure["id"], "rejected", note="not in Peru")
+    rs.correct(ambush["id"], {"killed": 3}, original=ambush.to_dict())
+    # one line appended, one word fixed: the article's content hash, so every incident id, changes
+    article.write_text(REPORT.replace("two soldiers died", "two soldiers were killed")
+                       + "\nPolice arrested 4 people in Tumbes on May 1, 2021.\n", encoding="utf-8")
+    report = pipeline.ingest_paths([article], db)
+    assert report.updated == ["report.md"]
+    after = review.apply(store.load(db), rs, gazetteer)
+    new_seizure = row_of(after, type="seizure")
+    new_ambush = row_of(after, type="ambush")
+    assert new_seizure["id"] != seizure["id"] and new_ambush["id"] != ambush["id"]
+    assert new_seizure["review_status"] == "rejected"
+    assert new_ambush["review_status"] == "corrected" and new_ambush["killed"] == 3
+    assert row_of(after, type="arrest")["review_status"] == "needs review"  # the new event is not reviewed
+    # and through a second change too
+    article.write_text(article.read_text(encoding="utf-8") + "\nMore details later.\n", encoding="utf-8")
+    pipeline.ingest_paths([article], db)
+    again = review.apply(store.load(db), rs, gazetteer)
+    assert row_of(again, type="seizure")["review_status"] == "rejected"
+    assert row_of(again, type="ambush")["killed"] == 3
+
+
+def test_a_review_of_the_current_id_wins_over_a_carried_one(tmp_path, gazetteer):
+    article = tmp_path / "report.md"
+    article.write_text(REPORT, encoding="utf-8")
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest_paths([article], db)
+    rs = ReviewStore(reviews_path(db))
+    old_id = row_of(store.load(db), type="seizure")["id"]
+    rs.set_status(old_id, "rejected")
+    article.write_text(REPORT + "\nUpdated at noon.\n", encoding="utf-8")
+    pipeline.ingest_paths([article], db)
+    new_id = row_of(store.load(db), type="seizure")["id"]
+    rs.set_status(new_id, "confirmed")  # the analyst looked again
+    assert row_of(review.apply(store.load(db), rs, gazetteer), id=new_id)["review_status"] == "confirmed"
+
+
+def test_unrelated_incident_does_not_inherit_a_review(tmp_path, gazetteer):
+    article = tmp_path / "report.md"
+    article.write_text(REPORT, encoding="utf-8")
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest_paths([article], db)
+    rs = ReviewStore(reviews_path(db))
+    rs.set_status(row_of(store.load(db), type="seizure")["id"], "rejected")
+    # the seizure sentence is gone; another seizure, elsewhere and on another day, is reported instead
+    article.write_text(REPORT.replace("Police seized 300 kilos of cocaine in Pichari on May 3, 2021.",
+                                      "Customs officers found 12 kilos of marijuana in Tacna on March 9, 2021."),
+                       encoding="utf-8")
+    pipeline.ingest_paths([article], db)
+    after = review.apply(store.load(db), rs, gazetteer)
+    assert row_of(after, type="seizure")["review_status"] == "needs review"
+
+
+# ------------------------------------------------------------------------------------------ read-only reading
+def test_reading_reviews_never_creates_or_changes_the_file(tmp_path):
+    rs = ReviewStore(tmp_path / "s.reviews.sqlite")
+    assert rs.snapshot() == ({}, {}, {}) and rs.history() == []
+    assert list(tmp_path.iterdir()) == []  # no file, no WAL, no CREATE
