@@ -38,7 +38,7 @@ from shapely.geometry import Point
 from dashboard.corpus import Article
 from dashboard.errors import DamagedStoreError, StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 ROOT = Path(__file__).resolve().parent.parent
 #: The default store: in the user's data folder, never inside the installed package or the source tree.
 DEFAULT_STORE = platformdirs.user_data_path("incident-map") / "incidents.sqlite"
@@ -58,8 +58,8 @@ PROPERTIES = ["id", "type", "date", "date_end", "date_precision", "place", "loca
               "count", "actors", "reported_by", "article", "title", "published", "evidence", "background"]
 #: Extra properties, after the stable ones.
 EXTRA_PROPERTIES = ["location_name", "unlocated_reason", "outlet", "url", "published_inferred", "evidence_start",
-                    "evidence_end", "source_count", "sources", "review_status"]
-LIST_COLUMNS = ("departments", "zones", "actors")
+                    "evidence_end", "source_count", "sources", "review_status", "language", "flags"]
+LIST_COLUMNS = ("departments", "zones", "actors", "flags")
 
 _MAGIC = b"SQLite format 3\x00"
 _TABLES = ("articles", "incidents", "locations")
@@ -69,7 +69,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE articles (
     key TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT, published TEXT, published_inferred INTEGER,
     published_note TEXT, byline TEXT, outlet TEXT, url TEXT, content_hash TEXT NOT NULL, path TEXT,
-    text TEXT NOT NULL);
+    text TEXT NOT NULL, language TEXT);
 CREATE TABLE locations (id TEXT PRIMARY KEY, name TEXT, geo_precision TEXT, geojson TEXT NOT NULL);
 CREATE TABLE incidents (
     id TEXT PRIMARY KEY, type TEXT NOT NULL, article TEXT NOT NULL REFERENCES articles(name),
@@ -77,12 +77,12 @@ CREATE TABLE incidents (
     geo_precision TEXT, departments TEXT, province TEXT, district TEXT, zones TEXT, killed INTEGER,
     wounded INTEGER, quantity_kg REAL, substance TEXT, count INTEGER, actors TEXT, reported_by TEXT,
     evidence TEXT, evidence_start INTEGER, evidence_end INTEGER, background INTEGER NOT NULL,
-    unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT, former_ids TEXT);
+    unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT, former_ids TEXT, language TEXT, flags TEXT);
 CREATE INDEX incidents_type ON incidents(type);
 CREATE INDEX incidents_date ON incidents(date);
 """
 _ARTICLE_COLUMNS = ("key", "name", "title", "published", "published_inferred", "published_note", "byline",
-                    "outlet", "url", "content_hash", "path", "text")
+                    "outlet", "url", "content_hash", "path", "text", "language")
 
 
 def store_path(path: str | Path | None = None) -> Path:
@@ -273,8 +273,9 @@ def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
 
 def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
     """Turn store rows into a GeoDataFrame: parse lists, share each footprint geometry among its incidents."""
-    if "former_ids" not in inc.columns:
-        inc["former_ids"] = None
+    for col in ("former_ids", "flags", "language"):
+        if col not in inc.columns:
+            inc[col] = None
     for col in (*LIST_COLUMNS, "sources", "former_ids"):
         inc[col] = [json.loads(v) if isinstance(v, str) else [] for v in inc[col]]
     inc["source_count"] = [max(1, len(s)) for s in inc["sources"]]
@@ -300,7 +301,7 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
             geoms.append(None)
     inc = inc.drop(columns=["geojson"])
     for col in ("date", "date_end", "date_precision", "place", "province", "district", "substance",
-                "reported_by", "location_id", "geo_precision", "unlocated_reason"):
+                "reported_by", "location_id", "geo_precision", "unlocated_reason", "language"):
         inc[col] = inc[col].astype(object).where(inc[col].notna(), None)
     return gpd.GeoDataFrame(inc, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
 
@@ -333,7 +334,7 @@ def _read_articles(con: sqlite3.Connection) -> dict[str, Article]:
                       published=date.fromisoformat(rec["published"]) if rec["published"] else None,
                       published_inferred=bool(rec["published_inferred"]), published_note=rec["published_note"],
                       byline=rec["byline"], outlet=rec["outlet"], url=rec["url"], content_hash=rec["content_hash"],
-                      text=rec["text"], path=rec["path"])
+                      text=rec["text"], path=rec["path"], language=rec["language"])
         out[rec["key"] or "name:" + rec["name"]] = art
     return out
 
@@ -358,7 +359,8 @@ def load_articles(path: str | Path | None = None) -> list[Article]:
 def article_records(path: str | Path | None = None) -> dict[str, dict]:
     """Stored articles by name, as plain records (name, text, title, outlet, url, byline, published)."""
     return {a.name: {"name": a.name, "text": a.text, "title": a.title, "outlet": a.outlet, "url": a.url,
-                     "byline": a.byline, "published": a.published.isoformat() if a.published else None}
+                     "byline": a.byline, "published": a.published.isoformat() if a.published else None,
+                     "language": a.language}
             for a in load_articles(path)}
 
 
@@ -588,7 +590,7 @@ def _fill(con: sqlite3.Connection, articles: Mapping[str, Article], frame: gpd.G
     con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
     con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})", [
         (key, a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
-         a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text)
+         a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text, a.language)
         for key, a in articles.items()])
     _insert_frame(con, frame)
 
@@ -615,9 +617,10 @@ def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
             _real(rec["quantity_kg"]), _none(rec["substance"]), _int(rec["count"]), _json(rec["actors"] or []),
             _none(rec["reported_by"]), rec["evidence"], int(rec["evidence_start"]), int(rec["evidence_end"]),
             int(bool(rec["background"])), _none(rec["unlocated_reason"]), lon, lat, _json(_sources(rec)),
-            _json(former if isinstance(former, list) else [])))
+            _json(former if isinstance(former, list) else []), _none(rec.get("language")),
+            _json(rec.get("flags") if isinstance(rec.get("flags"), list) else [])))
     con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
-    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 29)})", rows)
+    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 31)})", rows)
 
 
 def _sources(rec: dict) -> list[dict]:

@@ -319,3 +319,17 @@ def test_undecodable_text_in_a_row_is_damage(tmp_path):
     with pytest.raises(DamagedStoreError, match="damaged"):
         pipeline.ingest_paths([new_article(tmp_path)], db)
     assert db.read_bytes() == before
+
+
+def test_language_and_flags_round_trip(tmp_path):
+    # The article's language (given or detected when read) and the extractor's review flags are stored and
+    # exported with every incident.
+    path = tmp_path / "flagged.md"
+    path.write_text("---\npublished: 2021-05-04\nlanguage: en\n---\nPolice seized 250 tonnes of cocaine in "
+                    "Paita on May 3, 2021.\n", encoding="utf-8")
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest_paths([path], db)
+    (row,) = store.load(db).to_dict("records")
+    assert row["language"] == "en"
+    assert "implausible quantity_kg" in row["flags"]
+    assert store.load_articles(db)[0].language == "en"
