@@ -37,6 +37,11 @@ def _quantity_re(pack: LanguagePack) -> re.Pattern:
 
 
 @functools.lru_cache(maxsize=16)
+def _units(pack: LanguagePack) -> dict[str, float]:
+    return {" ".join(k.lower().split()): float(v) for k, v in pack.section("quantities", "units").items()}
+
+
+@functools.lru_cache(maxsize=16)
 def _substances(pack: LanguagePack) -> tuple[tuple[str, re.Pattern], ...]:
     return tuple((name, re.compile(r"\b(?:" + rx + r")\b", re.IGNORECASE))
                  for name, rx in pack.section("quantities", "substances", default=[]))
@@ -107,7 +112,7 @@ def quantities(text: str, pack: LanguagePack | None = None) -> list[tuple[int, f
     pack = pack or load_pack()
     if not cue(pack, "quantities").search(text):
         return []
-    units = {" ".join(k.lower().split()): float(v) for k, v in pack.section("quantities", "units").items()}
+    units = _units(pack)
     rate = pack.regex("quantities", "rate")
     wrapper = pack.regex("quantities", "packages")
     capacity = pack.regex("quantities", "capacity_before")
