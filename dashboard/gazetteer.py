@@ -116,10 +116,15 @@ _CUE_BEFORE_OF = frozenset({"cerca", "afueras", "alrededores", "outskirts", "nea
 _TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
 
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=1 << 18)
 def normalize(name: str) -> str:
     """Fold a place name for matching: no accents, lower case, punctuation to spaces."""
+    # Cached: loading a full GeoNames country file folds the same names several times each.
     text = unidecode(name).lower().replace("'s", "")
-    return " ".join(re.findall(r"[a-z0-9]+", text))
+    return " ".join(_WORD_RE.findall(text))
 
 
 class _Spans:
@@ -420,16 +425,16 @@ class Gazetteer:
         """The names a GeoNames town is matched by, besides its name: parts of the name, usable alternates."""
         own = normalize(town.name)
         # "Islay (Matarani)": both names; "El Parco District": "El Parco"
-        inner = re.findall(r"\(([^()]*)\)", town.name)
-        base = re.sub(r"\s+District$", "", re.sub(r"\([^()]*\)", " ", town.name)).strip()
-        for part in [base, *inner]:
-            if normalize(part) and normalize(part) != own:
-                yield part
+        if "(" in town.name:
+            yield from _PAREN_RE.findall(town.name)
+            yield _PAREN_RE.sub(" ", town.name).strip()
+        if town.display_name != town.name:
+            yield town.display_name
         for alt in town.alternates:
             key = normalize(alt)
             # GeoNames alternates that are another feature's name ("San Martin" for Tarapoto, the region's
             # capital) or a common word ("Esperanza" for Puerto Rico) would make the town a candidate for them.
-            if not key or key == own or key in regions or key in self._ambiguous or key in self._common:
+            if key == own or not key or key in regions or key in self._ambiguous or key in self._common:
                 continue
             yield alt
 
@@ -454,8 +459,10 @@ class Gazetteer:
         self.towns_outside: list[int] = []
         if not towns:
             return
-        points = shapely.points([t.lon for t in towns], [t.lat for t in towns])
-        footprints = shapely.buffer(points, 0.01)
+        lons, lats = np.array([t.lon for t in towns]), np.array([t.lat for t in towns])
+        points = shapely.points(lons, lats)
+        footprints = _circles(lons, lats, 0.01)
+        index = self._index
         for town, point, footprint, code in zip(towns, points, footprints, self._district_codes(points),
                                                 strict=True):
             if code is None:
@@ -464,18 +471,16 @@ class Gazetteer:
             dist = self.places[f"dist:{code}"]
             # Named like a province that does not hold it (a village called Huanta in Loreto; Tambo Quemado, alias
             # Leoncio Prado), or, when no province has the name, like districts none of which holds it.
-            admins = [p for k in {normalize(n) for n in (town.name, *town.aliases)} for p in self._index.get(k, [])
-                      if p.kind in ("province", "district")]
+            admins = [p for k in {normalize(n) for n in (town.name, *town.aliases)} for p in index.get(k, ())
+                      if p.kind == "province" or p.kind == "district"]
             provs = {p.id for p in admins if p.kind == "province"}
             dists = {p.id for p in admins if p.kind == "district"}
             namesake = f"prov:{code[:4]}" not in provs if provs else bool(dists) and dist.id not in dists
             place = self._add(f"town:gn{town.geonameid}", town.display_name, "town", footprint, point=point,
-                              department=dist.department, province=dist.province, district=dist.name,
-                              source="geonames", feature_code=town.feature_code, population=town.population,
-                              namesake=namesake)
-            if town.display_name != town.name:
-                self._alias(town.name, place)
-            self._alias_all(town.aliases, place)
+                              index_name=False, department=dist.department, province=dist.province,
+                              district=dist.name, source="geonames", feature_code=town.feature_code,
+                              population=town.population, namesake=namesake)
+            self._index_new(place, town.name, *town.aliases)
 
     def _border_members(self, country: str, distance: float = 0.05) -> set[str]:
         outline = self.country_outlines.loc[self.country_outlines["name"] == country, "geometry"]
@@ -540,13 +545,23 @@ class Gazetteer:
         if not key:
             return
         bucket = self._index.setdefault(key, [])
-        if place not in bucket:
+        if not any(p is place for p in bucket):  # identity: a dataclass == compares every field
             bucket.append(place)
         # Longest alias per first word, so the text scan tries only the n-grams that can match.
         first, n = key.split(" ", 1)[0], key.count(" ") + 1
         self._first_word[first] = max(self._first_word.get(first, 0), n)
         if place.kind == "zone" and n > 1:
             self._zone_first_word[first] = max(self._zone_first_word.get(first, 0), n)
+
+    def _index_new(self, place: Place, *names: str) -> None:
+        """Index a place created just now under several names (no bucket can hold it yet: no identity checks)."""
+        first_word = self._first_word
+        for key in dict.fromkeys(map(normalize, names)):
+            if key:
+                self._index.setdefault(key, []).append(place)
+                first, n = key.split(" ", 1)[0], key.count(" ") + 1
+                if first_word.get(first, 0) < n:
+                    first_word[first] = n
 
     def _alias_all(self, aliases: Iterable[str], place: Place) -> None:
         for alias in aliases:
@@ -835,12 +850,14 @@ class _GeoTown:
     feature_code: str
     population: int
     aliases: tuple[str, ...] = ()  # the alternates the gazetteer uses (set by the loader)
+    display_name: str = ""  # the name without stray spaces or a trailing "District" (set on creation)
 
-    @property
-    def display_name(self) -> str:
-        """The name without GeoNames' stray spaces ("Florida ( Pomacochas)") or a trailing "District"."""
-        name = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", " ".join(self.name.split())))
-        return re.sub(r"\s+District$", "", name)
+    def __post_init__(self) -> None:
+        # "Florida ( Pomacochas)" -> "Florida (Pomacochas)"; "Marcara District" -> "Marcara"
+        name = " ".join(self.name.split())
+        if "(" in name:
+            name = name.replace("( ", "(").replace(" )", ")")
+        self.display_name = name[:-len(" District")] if name.endswith(" District") else name
 
     def row(self) -> list[str]:
         """The row of the gazetteer's own file (:data:`TOWN_COLUMNS`)."""
@@ -870,14 +887,29 @@ class _GeoNamesRows:
         return town
 
 
+_PAREN_RE = re.compile(r"\(([^()]*)\)")
+
+
+def _circles(lons: np.ndarray, lats: np.ndarray, radius: float) -> np.ndarray:
+    """Circles (16-gons) around many points at once, built from coordinates: far faster than GEOS buffers."""
+    angles = np.linspace(0, 2 * np.pi, 17)
+    angles[-1] = 0.0  # closed ring: last vertex exactly the first
+    xs = lons[:, None] + radius * np.cos(angles)[None, :]
+    ys = lats[:, None] + radius * np.sin(angles)[None, :]
+    return shapely.polygons(np.stack([xs, ys], axis=-1))
+
+
 _BAD_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+_DIGIT_RE = re.compile(r"\d")
+# Letters beyond Latin Extended-B: Cyrillic, Greek, Arabic, CJK... (not how the news writes a Peruvian place)
+_NON_LATIN_RE = re.compile(r"[^\W\d_\u0000-\u024f]")
 
 
 def _usable_alternate(name: str) -> bool:
     """Whether a GeoNames alternate name is worth keeping: Latin script, no digits, no codes or transliterations."""
-    if not name or len(name) > 100 or any(c.isdigit() for c in name):
-        return False
-    if any(c.isalpha() and ord(c) >= 0x250 for c in name):  # Cyrillic, Arabic, CJK...: not how news writes it
+    if not name or len(name) > 100 or _DIGIT_RE.search(name) or _NON_LATIN_RE.search(name):
         return False
     if name.isupper() and len(name) <= 5:  # IATA and other codes ("TPP", "YMS")
         return False
@@ -899,8 +931,12 @@ def _parse_geonames(line: str) -> _GeoTown | None:
                  rec["feature_code"], rec["population"])
 
 
-def _town(geonameid: str, name: str, alternates: str, lat: str, lon: str, code: str, population: str) -> _GeoTown:
-    """Checked fields of one row; ``ValueError`` naming the first bad one."""
+def _town(geonameid: str, name: str, alternates: str, lat: str, lon: str, code: str, population: str,
+          *, checked: bool = False) -> _GeoTown:
+    """Checked fields of one row; ``ValueError`` naming the first bad one.
+
+    ``checked``: the alternate names come from a gazetteer file, already filtered when it was written.
+    """
     if not geonameid.isdigit():
         raise ValueError(f"geonameid {geonameid!r} is not a number")
     name = unicodedata.normalize("NFC", name.strip())
@@ -917,8 +953,12 @@ def _town(geonameid: str, name: str, alternates: str, lat: str, lon: str, code: 
         raise ValueError(f"population {population!r} is not a whole number")
     if not re.fullmatch(r"[A-Z0-9]{1,10}", code):
         raise ValueError(f"feature code {code!r} is not a GeoNames code")
-    alts = tuple(dict.fromkeys(a for a in (unicodedata.normalize("NFC", a.strip()) for a in alternates.split(","))
-                               if _usable_alternate(a) and not _BAD_CHARS.search(a) and a != name))
+    if checked:
+        alts = tuple(alternates.split(",")) if alternates else ()
+    else:
+        alts = tuple(dict.fromkeys(
+            a for a in (unicodedata.normalize("NFC", a.strip()) for a in alternates.split(","))
+            if _usable_alternate(a) and not _BAD_CHARS.search(a) and a != name))
     return _GeoTown(int(geonameid), name, alts, y, x, code, int(pop))
 
 
@@ -937,7 +977,7 @@ def _read_towns(path: Path, *, strict: bool) -> Iterator[_GeoTown]:
             try:
                 if len(cols) != len(TOWN_COLUMNS):
                     raise ValueError(f"expected {len(TOWN_COLUMNS)} columns, got {len(cols)}")
-                yield _town(*cols)
+                yield _town(*cols, checked=True)
             except ValueError as exc:
                 if strict:
                     raise GazetteerError(f"{path}, line {lineno}: {exc}") from None

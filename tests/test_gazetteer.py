@@ -416,3 +416,22 @@ def test_department_names_are_never_held_back(gazetteer):
     # "San Martín" is also a saint and a Piura neighbourhood in GeoNames: the region needs no cue
     (m,) = gazetteer.find_mentions("San Martín reported new coca fields.")
     assert not m.weak and gazetteer.resolve([m])[0].id == "dep:22"
+
+
+def test_cli_gazetteer_import(tmp_path, capsys):
+    from dashboard.cli import main
+
+    src = tmp_path / "PE.txt"
+    src.write_text(geonames_line(990061, "Quimera Oeste", -13.52, -71.97, "PPL", 600) + "not\ta\tgeonames\trow\n",
+                   encoding="utf-8")
+    assert main(["gazetteer", "import", str(src), "--into", str(tmp_path / "g")]) == 0
+    out, err = capsys.readouterr()
+    assert "line 2:" in err and "row skipped" in err
+    assert out.startswith("1 places added, 0 updated, 0 ignored") and "1 malformed" in out
+    assert "town:gn990061" in Gazetteer(user_dir=tmp_path / "g").places
+    # a file with no usable row: non-zero status, nothing written
+    src.write_text("garbage\n", encoding="utf-8")
+    assert main(["gazetteer", "import", str(src), "--into", str(tmp_path / "h")]) == 1
+    assert not (tmp_path / "h").exists()
+    assert main(["gazetteer", "import", str(tmp_path / "missing.txt"), "--into", str(tmp_path / "h")]) == 1
+    assert "cannot read" in capsys.readouterr().err
