@@ -171,6 +171,10 @@ class Place:
     #: after those areas when nothing else tells them apart.
     namesake: bool = False
 
+    def __hash__(self) -> int:
+        # Ids are unique within a gazetteer; hashing every field would be slow in the ranking caches.
+        return hash((self.id, self.lat, self.lon))
+
     @property
     def precision(self) -> int:
         """Precision level (see :data:`PRECISION`)."""
@@ -642,13 +646,17 @@ class Gazetteer:
         first_word, zone_first_word = self._first_word, self._zone_first_word
         index, ambiguous, common = self._index, self._ambiguous, self._common
         while i < len(words):
-            capital = words[i][:1].isupper()
-            # Names are capitalised in running text; only zone aliases ("the tri-border") may not be, so a
-            # lower-case word costs one dictionary look-up.
-            longest = (first_word if capital else zone_first_word).get(norm[i])
-            if longest is None:
+            longest = first_word.get(norm[i])
+            if longest is None:  # most words: one dictionary look-up
                 i += 1
                 continue
+            # Names are capitalised in running text; only zone aliases ("the tri-border") may not be.
+            capital = words[i][:1].isupper()
+            if not capital:
+                longest = zone_first_word.get(norm[i])
+                if longest is None:
+                    i += 1
+                    continue
             found = None
             for n in range(min(longest, len(words) - i), 0, -1):
                 key = " ".join(w for w in norm[i:i + n] if w)
