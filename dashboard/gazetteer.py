@@ -31,6 +31,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import platformdirs
 import shapely
 import yaml
 from geopy.location import Location
@@ -825,18 +826,12 @@ def user_gazetteer_dir() -> Path:
     """The user's gazetteer folder, which :func:`import_geonames` writes and :func:`default_gazetteer` reads.
 
     ``$INCIDENT_MAP_GAZETTEER_DIR`` when set; otherwise ``gazetteer/`` in the platform's user data folder
-    (platformdirs, when installed), else ``$XDG_DATA_HOME/incident-map/gazetteer`` (``~/.local/share`` by default).
+    (platformdirs: ``~/.local/share/incident-map/gazetteer`` on Linux).
     """
     env = os.environ.get(USER_DIR_ENV)
     if env:
         return Path(env).expanduser()
-    try:
-        import platformdirs
-    except ImportError:  # platformdirs is optional: the XDG location is what it gives on Linux
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "incident-map"
-    else:
-        base = Path(platformdirs.user_data_dir("incident-map", appauthor=False))
-    return base / "gazetteer"
+    return Path(platformdirs.user_data_dir("incident-map", appauthor=False)) / "gazetteer"
 
 
 @functools.lru_cache(maxsize=4)

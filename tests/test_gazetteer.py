@@ -435,3 +435,13 @@ def test_cli_gazetteer_import(tmp_path, capsys):
     assert not (tmp_path / "h").exists()
     assert main(["gazetteer", "import", str(tmp_path / "missing.txt"), "--into", str(tmp_path / "h")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_default_user_dir_is_in_the_user_data_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv(USER_DIR_ENV, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # platformdirs follows the XDG variable on Linux
+    import sys
+
+    if sys.platform.startswith("linux"):
+        assert user_gazetteer_dir() == tmp_path / "incident-map" / "gazetteer"
+    assert user_gazetteer_dir().parts[-2:] == ("incident-map", "gazetteer")
