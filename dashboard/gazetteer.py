@@ -16,6 +16,7 @@ INEI 2007 districts, never by GeoNames' own admin codes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import math
@@ -1052,15 +1053,32 @@ def import_geonames(source: Path | str, into: Path | str | None = None) -> Impor
                 towns[town.geonameid] = town
     if not towns:  # nothing to add: leave any previous file as it was
         return report
-    existing: dict[int, _GeoTown] = {}
-    if target.exists():
-        existing = {t.geonameid: t for t in _read_towns(target, strict=True)}
-    report.updated = sum(1 for g in towns if g in existing)
-    report.added = len(towns) - report.updated
-    existing.update(towns)
     target_dir.mkdir(parents=True, exist_ok=True)
-    _write_towns(target, sorted(existing.values(), key=lambda t: t.geonameid))
+    # Read, merge and replace under a lock: two imports at once must not drop each other's places.
+    with _locked(target_dir / ".geonames.lock"):
+        existing: dict[int, _GeoTown] = {}
+        if target.exists():
+            existing = {t.geonameid: t for t in _read_towns(target, strict=True)}
+        report.updated = sum(1 for g in towns if g in existing)
+        report.added = len(towns) - report.updated
+        existing.update(towns)
+        _write_towns(target, sorted(existing.values(), key=lambda t: t.geonameid))
     return report
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if need be) for the ``with`` block; waits for other holders."""
+    with open(path, "a+b") as fh:
+        if os.name == "nt":  # pragma: no cover - Windows
+            import msvcrt
+
+            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
 
 
 def _write_towns(path: Path, towns: Iterable[_GeoTown]) -> None:

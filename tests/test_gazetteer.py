@@ -445,3 +445,36 @@ def test_default_user_dir_is_in_the_user_data_folder(monkeypatch, tmp_path):
     if sys.platform.startswith("linux"):
         assert user_gazetteer_dir() == tmp_path / "incident-map" / "gazetteer"
     assert user_gazetteer_dir().parts[-2:] == ("incident-map", "gazetteer")
+
+
+def test_concurrent_imports_keep_each_others_places(tmp_path, monkeypatch):
+    import threading
+
+    import dashboard.gazetteer as gz
+
+    first_writing, release = threading.Event(), threading.Event()
+    real_write = gz._write_towns
+
+    def slow_write(path, towns):
+        towns = list(towns)
+        if any(t.geonameid == 990071 for t in towns) and not release.is_set():
+            first_writing.set()  # the first import has read the folder and is about to write
+            release.wait(10)
+        real_write(path, towns)
+
+    monkeypatch.setattr(gz, "_write_towns", slow_write)
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(geonames_line(990071, "Quimera Uno", -13.52, -71.97), encoding="utf-8")
+    b.write_text(geonames_line(990072, "Quimera Dos", -13.52, -71.97), encoding="utf-8")
+    first = threading.Thread(target=import_geonames, args=(a, tmp_path / "g"))
+    first.start()
+    assert first_writing.wait(10)
+    second = threading.Thread(target=import_geonames, args=(b, tmp_path / "g"))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # it waits for the first import instead of reading the folder under it
+    release.set()
+    first.join(10)
+    second.join(10)
+    g = Gazetteer(user_dir=tmp_path / "g")
+    assert {"town:gn990071", "town:gn990072"} <= set(g.places)
