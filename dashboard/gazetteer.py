@@ -647,6 +647,7 @@ class Gazetteer:
         i = 0
         first_word, zone_first_word = self._first_word, self._zone_first_word
         index, ambiguous, common = self._index, self._ambiguous, self._common
+        taken = -1  # index of the last word a mention took (its name and a hint word after it)
         while i < len(words):
             longest = first_word.get(norm[i])
             if longest is None:  # most words: one dictionary look-up
@@ -672,12 +673,18 @@ class Gazetteer:
             n, key = found
             start, end = tokens[i][0], tokens[i + n - 1][1]
             after = norm[i + n] if i + n < len(tokens) else ""
-            before = norm[i - 1] if i > 0 else ""
-            hint = _HINT_AFTER.get(after) or _HINT_BEFORE.get(before)
-            # "the city of Callao", "the province of Huanta", "distrito de Pichari"
-            if before in _HINT_JOINERS and i > 1 and norm[i - 2] in _HINT_BEFORE:
-                hint = hint or _HINT_BEFORE[norm[i - 2]]
+            # A word the previous name took as its own hint ("La Unión district of Huánuco") is not this one's.
+            before = norm[i - 1] if i > 0 and i - 1 > taken else ""
             candidates = tuple(index[key])
+            hint = _HINT_AFTER.get(after)
+            if hint and i + n + 1 < len(norm) and norm[i + n + 1] in _HINT_JOINERS and any(
+                    c.kind == "department" for c in candidates):
+                # "the Ucayali district of Padre Abad": the word is the next name's, the region is its context
+                hint = None
+            hint = hint or _HINT_BEFORE.get(before)
+            # "the city of Callao", "the province of Huanta", "distrito de Pichari"
+            if before in _HINT_JOINERS and i - 2 > taken and norm[i - 2] in _HINT_BEFORE:
+                hint = hint or _HINT_BEFORE[norm[i - 2]]
             weak = False
             if key in ambiguous or key in common:
                 # Without its cue such a name is an ordinary word ("Union leaders", "Florida" the state).
@@ -689,9 +696,11 @@ class Gazetteer:
                 weak = True
             if hint == "river" and not any(c.kind == "river" for c in candidates):
                 hint = None
+            taken = i + n - 1
             if hint:  # the hint word belongs to the name as written ("Huanta province")
                 if after and _HINT_AFTER.get(after) == hint and not text[end:tokens[i + n][0]].strip():
                     end = tokens[i + n][1]
+                    taken += 1
             out.append(Mention(start, end, text[start:end], candidates, hint, weak))
             i += n
         return out

@@ -384,6 +384,17 @@ def test_zone_variants_in_both_languages(gazetteer, text, zone):
     assert gazetteer.resolve([m])[0].id == zone
 
 
+def test_a_hint_word_belongs_to_one_name(gazetteer):
+    # "district" is La Unión's; Huánuco after "of" is the region, not a district
+    first, second = gazetteer.find_mentions("Police patrolled La Unión district of Huánuco.")
+    assert (first.text, first.hint) == ("La Unión district", "district")
+    assert second.hint is None and gazetteer.resolve([second])[0].id == "dep:10"
+    # but in "the Ucayali district of Padre Abad" the word names Padre Abad, and Ucayali is the region
+    first, second = gazetteer.find_mentions("He was taken to the Ucayali district of Padre Abad.")
+    assert (first.text, first.hint) == ("Ucayali", None) and gazetteer.resolve([first])[0].id == "dep:25"
+    assert second.hint == "district" and gazetteer.resolve([second])[0].id == "dist:250301"
+
+
 def test_spanish_hint_words(gazetteer):
     (m,) = gazetteer.find_mentions("en el distrito de Pichari, en la provincia de La Convención")[:1]
     assert m.hint == "district" and gazetteer.resolve([m])[0].id == "dist:080910"
