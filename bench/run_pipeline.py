@@ -14,13 +14,12 @@ Last measured (2026-11-22, 2-core machine; medians, and the spread of repeated r
 - extraction 330-400 articles/s on 500 articles of ~630 words (8% event sentences); 255-285 when another
   benchmark or the test suite shared the machine;
 - gazetteer 119,000-166,000 lookups/s;
-- 2026-11-23, after GeoNames towns (machine load 3-8 from other agents; medians): extraction 400 articles/s
-  before and 430 after in one run (CPU-time medians over repeated runs: 480-555 before, 450-525 after, the same
-  within noise); lookups 151,000 before, 155,000-320,000 after (22 queries now, GeoNames towns and Spanish hints
-  among them); gazetteer load 0.4-0.6 s (0.41 s CPU); with 50,000 imported towns: load 2.3-2.5 s CPU
-  (4-8 s wall on the loaded machine), 76,000-182,000 lookups/s, find_mentions 960-1,220 articles/s.
-- region join of 1,000,000 points: 1.07-1.17 s against 0.98-1.16 s for the bare sjoin, ratio 1.01-1.10;
-- store from 10,000 articles (27,000-35,000 incidents): peak RSS 603 MiB, 62-83 s.
+- 2026-11-23, before and after GeoNames towns (machine load 3-10 from other agents, so wall-clock figures swing):
+  extraction CPU time, six alternating runs of 300 articles, best of three each: median 424 articles/s before,
+  410 after (the same within noise; wall clock 400-450 before, 250-430 after); lookups 151,000-169,000/s before,
+  155,000-320,000/s after (22 queries now, GeoNames towns and Spanish hints among them); gazetteer load 0.4-0.6 s
+  CPU (0.4-1.2 s wall); with 50,000 imported towns: load 2.3-2.7 s CPU (4-8 s wall on the loaded machine),
+  76,000-306,000 lookups/s, find_mentions 960-1,760 articles/s.
 """
 
 from __future__ import annotations
