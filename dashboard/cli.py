@@ -12,7 +12,7 @@ from pathlib import Path
 from dashboard import evaluation, export, pipeline, query, review, store
 from dashboard.corpus import read_corpus
 from dashboard.errors import IncidentMapError
-from dashboard.gazetteer import default_gazetteer
+from dashboard.gazetteer import USER_DIR_ENV, default_gazetteer, import_geonames
 from dashboard.taxonomy import incident_types
 
 
@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("geocode", help="the gazetteer's matches for a place name, best first")
     g.add_argument("text", nargs="+")
+
+    gz = sub.add_parser("gazetteer", help="extend the gazetteer")
+    gz_sub = gz.add_subparsers(dest="gazetteer_command", required=True)
+    gi = gz_sub.add_parser("import", help="add the populated places of a GeoNames country file (PE.txt)")
+    gi.add_argument("file", help="GeoNames export: 19 tab-separated columns, e.g. PE.txt from PE.zip")
+    gi.add_argument("--into", help=f"gazetteer folder (default: ${USER_DIR_ENV} or the user data folder)")
     return p
 
 
@@ -169,5 +175,20 @@ def _geocode(args) -> int:
     return 0
 
 
+#: Malformed rows listed one by one before the rest are only counted.
+_MAX_ROW_ERRORS = 20
+
+
+def _gazetteer(args) -> int:
+    report = import_geonames(args.file, args.into)
+    for lineno, reason in report.errors[:_MAX_ROW_ERRORS]:
+        print(f"incident-map: {args.file}, line {lineno}: {reason}; row skipped", file=sys.stderr)
+    if len(report.errors) > _MAX_ROW_ERRORS:
+        print(f"incident-map: ... and {len(report.errors) - _MAX_ROW_ERRORS} more malformed rows", file=sys.stderr)
+    print(f"{report.added} places added, {report.updated} updated, {report.ignored} ignored (not populated places "
+          f"of Peru), {len(report.errors)} malformed rows skipped -> {report.path}")
+    return 0 if report.added or report.updated else 1
+
+
 _COMMANDS = {"extract": _extract, "build": _build, "ingest": _ingest, "export": _export, "geocode": _geocode,
-             "evaluate": _evaluate}
+             "evaluate": _evaluate, "gazetteer": _gazetteer}

@@ -262,8 +262,7 @@ class _Run:
         for j in sorted(near):
             sent = sentences[j]
             for m in self.g.find_mentions(text[sent.start:sent.end]):
-                if getattr(m, "weak", False) and not self._cued(sent, m):
-                    continue
+                # (names that are also common words come only with their cue: the gazetteer checks that)
                 mentions.append(replace(m, start=m.start + sent.start, end=m.end + sent.start))
         mentions = [m for m in mentions if m.candidates and not self._in_dateline(m.start)]
         if any(_ambiguous(m) for m in mentions):
@@ -273,11 +272,6 @@ class _Run:
         else:
             ranked = self.g.resolve(mentions)
         return {(m.start, m.end): p for m, p in zip(mentions, ranked, strict=True)}
-
-    def _cued(self, sent: Sentence, m: Mention) -> bool:
-        """A weak name (also a common word) counts only after a place cue ("in", "the town of")."""
-        before = sent.text[max(0, m.start - 30):m.start]
-        return bool(self.st.unknown and self.st.unknown.search(before + sent.text[m.start:m.end]))
 
     def _in_dateline(self, pos: int) -> bool:
         return any(s <= pos < e for s, e in self.datelines)

@@ -205,7 +205,8 @@ def test_ambiguous_place_takes_context_from_the_whole_article(extractor):
         "Police seized 100 kilos of cocaine in Santa Rosa on March 3.\n\nOfficials gave no further details.\n\n"
         "Analysts said it was unclear who owned the drugs.\n\nThe VRAEM remains the country's main coca hub.\n"))
     (seizure,) = inc
-    assert seizure.place_ids == ["dist:050507"]  # Santa Rosa, La Mar province, Ayacucho
+    # the GeoNames town of Santa Rosa, capital of Santa Rosa district (050507), La Mar province, Ayacucho
+    assert seizure.place_ids == ["town:gn8651218"]
 
 
 def test_arrests_and_eradication(extractor, gazetteer):
