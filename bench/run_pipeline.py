@@ -166,6 +166,28 @@ def bench_build_memory(n: int) -> dict:
             "target_mib": 1024}
 
 
+def bench_article_size(repeat: int) -> dict:
+    """Extraction time of one long one-line article of repeated event sentences, at three sizes.
+
+    Target: linear in the article's size (time ratio for 4x the text <= 5x), so that one hostile upload cannot
+    hold the server for minutes. English and Spanish sentences alternate, read with the English pack.
+    """
+    from datetime import date
+
+    from dashboard.corpus import parse_article
+
+    ex = Extractor()
+    sentence = ("Police seized 200 kilograms of cocaine in Tocache on March 3 and arrested two men in Pichari. "
+                "Soldiers were attacked near Llochegua on March 4, leaving one dead. ")
+    out = {}
+    for kb in (250, 500, 1000):
+        text = sentence * (kb * 1000 // len(sentence))
+        art = parse_article(text.encode(), "long.txt", {"published": date(2021, 3, 13)})
+        out[f"{kb}_kb_s"] = round(median_time(lambda art=art: ex.extract(art), repeat), 2)
+    out["ratio_1000_to_250"] = round(out["1000_kb_s"] / out["250_kb_s"], 2)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
@@ -173,6 +195,7 @@ def main() -> None:
     q = args.quick
     results = {
         "extraction": bench_extraction(100 if q else 500, 3 if q else 5),
+        "extraction_long_article": bench_article_size(1 if q else 3),
         "gazetteer": bench_gazetteer(3 if q else 5),
         "gazetteer_with_50000_imported_towns": bench_gazetteer_scale(3 if q else 5),
         "region_join": bench_join(20_000 if q else 1_000_000, 3),

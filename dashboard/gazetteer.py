@@ -715,6 +715,7 @@ class Gazetteer:
         mentions = list(mentions)
         firm = [rank_candidates(list(m.candidates), m.hint, ())[0] for m in mentions
                 if m.candidates and _is_firm(m)]
+        firm = list(dict.fromkeys(firm))  # each place once: ranking must not slow down with repetition
         return [rank_candidates(list(m.candidates), m.hint, firm)[0] for m in mentions if m.candidates]
 
     def footprint(self, place_ids: Sequence[str]):
@@ -800,6 +801,8 @@ def rank_candidates(candidates: list[Place], hint: str | None, context: Sequence
         candidates = hinted or candidates
     if not hint or hint != "river":
         candidates = [c for c in candidates if c.kind != "river"] or candidates
+    if len(candidates) < 2:
+        return list(candidates)
     ctx_deps = {p.department for p in context if p.department}
     ctx_geoms = [p for p in context if p.kind in ("zone", "province")]
 
@@ -807,8 +810,6 @@ def rank_candidates(candidates: list[Place], hint: str | None, context: Sequence
         return place.department in ctx_deps or (
             place.kind in ("district", "town", "province") and any(_contains(g, place) for g in ctx_geoms))
 
-    if len(candidates) < 2:
-        return list(candidates)
     if not context:
         return sorted(candidates, key=_rank)
     consistent = {c.id for c in candidates if agrees(c)}
