@@ -386,8 +386,9 @@ class _Run:
         brk = st.clause_break.search(text, first) if st.clause_break else None
         background = st.lex.is_background(text[:brk.start()] if brk else text)
         killed = wounded = None
-        if any(types[k].casualties for k, _ in found):
-            killed, wounded = figures.casualties(_untallied(text, st.tally), pack)
+        # Casualties are read whatever the type: a shoot-out in a raid, a pilot shot as he was detained. The
+        # event's type decides, once its mentions are merged, whether it reports them (its slots).
+        killed, wounded = figures.casualties(_untallied(text, st.tally), pack)
         qty, qty_total, substance = (figures.quantity(text, pack, near=min(m.start() for _, m in found))
                                      if any(types[k].quantity for k, _ in found) else (None, False, None))
         actors = st.lex.find_actors(text)
@@ -422,8 +423,7 @@ class _Run:
             out.append(_Candidate(
                 type=key, sentence=sent, index=i, trigger_start=sent.start + m.start(), when=when,
                 date_strength=strength, places=places, place_text=place_text, place_strength=place_strength,
-                unknown_place=unknown, killed=killed if itype.casualties else None,
-                wounded=wounded if itype.casualties else None, qty=qty if itype.quantity else None,
+                unknown_place=unknown, killed=killed, wounded=wounded, qty=qty if itype.quantity else None,
                 qty_total=qty_total, substance=substance if itype.quantity else None, count=count,
                 count_approx=approx, actors=actors, reported_by=reported, background=is_background,
                 named_zones=named_zones, anaphoric=self._anaphoric(m, sent)))
@@ -686,9 +686,11 @@ class _Run:
         firm = sorted(ordered, key=lambda c: -c.date_strength)
         when = firm[0].when
         places = _best_places(ordered)
-        killed = _pick(c.killed for c in ordered)
-        wounded = _pick(c.wounded for c in ordered)
-        if types[primary.type].casualties and (killed is None or wounded is None) and not background:
+        casualties = types[primary.type].casualties
+        killed = _pick(c.killed for c in ordered) if casualties else None
+        wounded = _pick(c.wounded for c in ordered) if casualties else None
+        if casualties and types[primary.type].family == "violence" and (killed is None or wounded is None) \
+                and not background:
             more_killed, more_wounded = self._casualties_nearby(ordered)
             killed = killed if killed is not None else more_killed
             wounded = wounded if wounded is not None else more_wounded

@@ -194,6 +194,14 @@ def test_casualties(extractor, text, killed, wounded):
     assert (inc.killed, inc.wounded) == (killed, wounded)
 
 
+def test_casualties_of_a_raid_belong_to_it(extractor):
+    # casualties are read in every event sentence; a seizure's slots include them ("was shot": one wounded)
+    (inc,) = events(extractor.extract(article(
+        "Police seized 70 kilograms of cocaine from a light aircraft near Puerto Inca on Monday. The pilot was "
+        "shot and taken into custody by the officers.\n")))
+    assert (inc.type, inc.quantity_kg, inc.wounded) == ("seizure", 70.0, 1)
+
+
 def test_casualties_told_in_the_next_sentence(extractor):
     # casualties read beside a mention, in a sentence that reports no event of its own
     (inc,) = events(extractor.extract(article(
