@@ -1,0 +1,58 @@
+"""Language packs and the taxonomy: every type is documented and found in every language, packs load and parse."""
+
+from pathlib import Path
+
+import pytest
+
+from dashboard.langpack import available_languages, load_pack
+from dashboard.taxonomy import incident_types, load_lexicon
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_type_is_documented_and_has_a_colour():
+    for key, itype in incident_types().items():
+        assert f"`{key}`" in README, key
+        assert itype.colour.startswith("#") and itype.label
+
+
+@pytest.mark.parametrize("code", available_languages())
+def test_every_type_has_triggers_in_every_pack(code):
+    pack = load_pack(code)
+    assert set(incident_types()) <= set(pack.triggers), code
+    for key, trig in pack.triggers.items():
+        assert trig.patterns, (code, key)
+
+
+@pytest.mark.parametrize("code", available_languages())
+def test_absorbed_and_retyped_types_exist(code):
+    types = incident_types()
+    for itype in types.values():
+        assert set(itype.absorbs) <= set(types)
+    for trig in load_pack(code).triggers.values():
+        assert trig.retype_to is None or trig.retype_to in types
+
+
+def test_unknown_language_is_refused_by_name():
+    with pytest.raises(ValueError, match="'xx'"):
+        load_pack("xx")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1,417", 1417), ("1.5", 1.5), ("1,5", 1.5), ("twenty-one", 21), ("two dozen", 24), ("a", 1),
+    ("three hundred", 300), ("another", 1)])
+def test_english_numbers(text, value):
+    assert load_pack("en").parse_number(text) == value
+
+
+def test_placeholders_are_filled():
+    pack = load_pack("en")
+    for rx in pack.regexes("casualties", "killed"):
+        assert "{NUM}" not in rx.pattern and "{PEOPLE}" not in rx.pattern
+
+
+def test_lexicon_joins_taxonomy_actor_names_with_the_packs_words():
+    lex = load_lexicon("en")
+    # "Sendero" comes from the taxonomy (a proper name), "narcoterrorists" from the English pack
+    assert lex.find_actors("Sendero remnants and narcoterrorists attacked") == ["Shining Path"]
+    assert "Drug traffickers" in lex.find_actors("drug traffickers fled")
