@@ -58,7 +58,7 @@ PROPERTIES = ["id", "type", "date", "date_end", "date_precision", "place", "loca
               "count", "actors", "reported_by", "article", "title", "published", "evidence", "background"]
 #: Extra properties, after the stable ones.
 EXTRA_PROPERTIES = ["location_name", "unlocated_reason", "outlet", "url", "published_inferred", "evidence_start",
-                    "evidence_end", "source_count", "sources", "review_status", "language", "flags"]
+                    "evidence_end", "source_count", "sources", "review_status", "language", "flags", "confidence"]
 LIST_COLUMNS = ("departments", "zones", "actors", "flags")
 
 _MAGIC = b"SQLite format 3\x00"
@@ -77,7 +77,8 @@ CREATE TABLE incidents (
     geo_precision TEXT, departments TEXT, province TEXT, district TEXT, zones TEXT, killed INTEGER,
     wounded INTEGER, quantity_kg REAL, substance TEXT, count INTEGER, actors TEXT, reported_by TEXT,
     evidence TEXT, evidence_start INTEGER, evidence_end INTEGER, background INTEGER NOT NULL,
-    unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT, former_ids TEXT, language TEXT, flags TEXT);
+    unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT, former_ids TEXT, language TEXT, flags TEXT,
+    confidence REAL);
 CREATE INDEX incidents_type ON incidents(type);
 CREATE INDEX incidents_date ON incidents(date);
 """
@@ -273,7 +274,7 @@ def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
 
 def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
     """Turn store rows into a GeoDataFrame: parse lists, share each footprint geometry among its incidents."""
-    for col in ("former_ids", "flags", "language"):
+    for col in ("former_ids", "flags", "language", "confidence"):
         if col not in inc.columns:
             inc[col] = None
     for col in (*LIST_COLUMNS, "sources", "former_ids"):
@@ -618,9 +619,9 @@ def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
             _none(rec["reported_by"]), rec["evidence"], int(rec["evidence_start"]), int(rec["evidence_end"]),
             int(bool(rec["background"])), _none(rec["unlocated_reason"]), lon, lat, _json(_sources(rec)),
             _json(former if isinstance(former, list) else []), _none(rec.get("language")),
-            _json(rec.get("flags") if isinstance(rec.get("flags"), list) else [])))
+            _json(rec.get("flags") if isinstance(rec.get("flags"), list) else []), _real(rec.get("confidence"))))
     con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
-    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 31)})", rows)
+    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 32)})", rows)
 
 
 def _sources(rec: dict) -> list[dict]:

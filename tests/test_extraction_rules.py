@@ -230,3 +230,14 @@ def test_language_of_an_article_chooses_its_pack(extractor):
     # a language with no pack is read with the default one rather than not at all
     b = article("Police seized 20 kilograms of cocaine in Paita on Monday.\n", language="de")
     assert extractor.language_of(b) == "en"
+
+
+def test_confidence_is_higher_when_the_sentence_says_it_all(extractor):
+    # date and place in the event's own sentence vs. a mention that takes both from the lead
+    (firm,) = events(extractor.extract(article(
+        "Police seized 300 kilograms of cocaine in Tocache on Tuesday, officials said.\n")))
+    (loose,) = events(extractor.extract(article(
+        "A long investigation came to an end in Tocache on Tuesday, officials said.\n\n"
+        "Police seized 300 kilograms of cocaine.\n")))
+    assert 0 < loose.confidence < firm.confidence <= 0.99
+    assert "date from context" in loose.flags and "date from context" not in firm.flags
