@@ -653,26 +653,45 @@ class _Run:
         return incidents
 
     def _casualties_nearby(self, group: list[_Candidate]) -> tuple[int | None, int | None]:
-        """Casualties told within two sentences of a mention, in sentences that report no event of their own.
+        """Casualties told beside a mention, in sentences that report no event of their own.
 
         "... was among the three dead", said of the clash the sentence before reports.
         """
         killed = wounded = None
+        for text in self._nearby(group):
+            k, w = figures.casualties(_untallied(text, self.st.tally), self.pack)
+            killed = killed if killed is not None else k
+            wounded = wounded if wounded is not None else w
+        return killed, wounded
+
+    def _nearby(self, group: list[_Candidate]):
+        """Sentences near a mention that report no event of their own.
+
+        Within two sentences of a mention, no aggregate or recall; before the mention only in its own paragraph or
+        the lead.
+        """
+        seen = set()
         for c in group:
             for j in (c.index + 1, c.index + 2, c.index - 1, c.index - 2):
-                if not 0 <= j < len(self.sentences) or j in self.eventful:
+                if j in seen or not 0 <= j < len(self.sentences) or j in self.eventful:
                     continue
+                seen.add(j)
                 if j < c.index and self.sentences[j].paragraph != c.sentence.paragraph and j not in self.lead:
-                    continue  # before the mention: its own paragraph or the article's lead only
+                    continue
                 text = self.sentences[j].text
                 if self.st.lex.is_background(text) or (self.st.recall and self.st.recall.search(text)):
                     continue
                 if any(self._old(r) for _, r, _, _, _ in self.dates.get(j, [])):
                     continue  # "a conflict that began in 1980 has left 69,000 dead": history, not this event
-                k, w = figures.casualties(_untallied(text, self.st.tally), self.pack)
-                killed = killed if killed is not None else k
-                wounded = wounded if wounded is not None else w
-        return killed, wounded
+                yield text
+
+    def _quantity_nearby(self, group: list[_Candidate], substance: str | None) -> tuple[float | None, str | None]:
+        """A drug quantity told beside the event ("The drugs found weighed a total of 56.5 kilos")."""
+        for text in self._nearby(group):
+            qty, _, sub = figures.quantity(text, self.pack)
+            if qty is not None:
+                return qty, substance or sub
+        return None, substance
 
     def _incident(self, group: list[_Candidate], background: bool) -> Incident:
         types = self.st.lex.types
@@ -704,6 +723,8 @@ class _Run:
             totals = [c.qty for c in qty_cands if c.qty_total]
             qty = max(totals) if totals else max(qty_cands, key=lambda c: (c.date_strength, c.place_strength)).qty
             substance = next((c.substance for c in qty_cands if c.qty == qty and c.substance), substance)
+        if qty is None and types[primary.type].quantity and not background:
+            qty, substance = self._quantity_nearby(ordered, substance)
         exact = [c.count for c in own if c.count is not None and not c.count_approx]
         counts = exact or [c.count for c in own if c.count is not None]
         # Actors from the mentions that say something about the event, not from a passing "the attack".

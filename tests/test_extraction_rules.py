@@ -241,3 +241,11 @@ def test_confidence_is_higher_when_the_sentence_says_it_all(extractor):
         "Police seized 300 kilograms of cocaine.\n")))
     assert 0 < loose.confidence < firm.confidence <= 0.99
     assert "date from context" in loose.flags and "date from context" not in firm.flags
+
+
+def test_quantity_told_beside_the_seizure(extractor):
+    # a seizure's quantity read in a sentence beside it that reports no event of its own
+    (inc,) = events(extractor.extract(article(
+        "Police seized a shipment of cocaine in Tocache on Tuesday. The packages weighed a total of 42.5 kilos, "
+        "officers said.\n")))
+    assert (inc.type, inc.quantity_kg) == ("seizure", 42.5)
