@@ -22,3 +22,7 @@ class DamagedStoreError(StoreError):
 
     It is refused and left as it is; the message says how to restore the last good copy.
     """
+
+
+class ExtractionTimeout(IncidentMapError):
+    """Extracting an article took longer than the time it was given (an upload's budget). The message names it."""

@@ -14,11 +14,13 @@ import bisect
 import functools
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from dashboard import figures, temporal
 from dashboard.corpus import Article
+from dashboard.errors import ExtractionTimeout
 from dashboard.gazetteer import Gazetteer, Mention, Place, default_gazetteer, rank_candidates
 from dashboard.langpack import DEFAULT_LANGUAGE, LanguagePack, available_languages, load_pack
 from dashboard.language import detect_language
@@ -127,15 +129,25 @@ class Extractor:
         code = (article.language or detect_language(article.text) or "").lower()[:2]
         return code if code in available_languages() else DEFAULT_LANGUAGE
 
-    def extract(self, article: Article) -> list[Incident]:
-        """Incidents reported by ``article``: events first in text order, then background statistics."""
+    def extract(self, article: Article, budget: float | None = None) -> list[Incident]:
+        """Incidents reported by ``article``: events first in text order, then background statistics.
+
+        Parameters
+        ----------
+        article
+            The article.
+        budget
+            Seconds the extraction may take (an upload previewed while the analyst waits); past them
+            :class:`~dashboard.errors.ExtractionTimeout` names the article. No limit when omitted.
+        """
         lex = self.lexicon or load_lexicon(self.language_of(article))
         st = self._state.get(lex.pack.code) if self.lexicon is None else None
         if st is None:
             st = _PackState(lex)
             if self.lexicon is None:
                 self._state[lex.pack.code] = st
-        return _Run(self, st, article).incidents()
+        deadline = time.monotonic() + budget if budget is not None else None
+        return _Run(self, st, article, deadline).incidents()
 
 
 class _PackState:
@@ -184,8 +196,9 @@ class _PackState:
 class _Run:
     """One article through the extractor."""
 
-    def __init__(self, ex: Extractor, st: _PackState, article: Article) -> None:
+    def __init__(self, ex: Extractor, st: _PackState, article: Article, deadline: float | None = None) -> None:
         self.ex, self.st, self.article = ex, st, article
+        self.deadline = deadline
         self.g = ex.gazetteer
         self.pack = st.pack
         self.sentences = split_sentences(article.text, self.pack)
@@ -196,18 +209,27 @@ class _Run:
         triggered = self._triggered()
         if not triggered:
             return []
+        self._check_time()
         self.datelines = self._datelines()
         self.place_at = self._place_index(triggered)
+        self._check_time()
         self.dates = self._dates()
+        self._check_time()
         self.lead_when = self._lead_date()
         self.lead_places = self._lead_places()
         candidates: list[_Candidate] = []
         for i, hits in sorted(triggered.items()):
+            self._check_time()
             parts = self._roundup(i, hits)
             for sent, part_hits in parts or [(self.sentences[i], hits)]:
                 candidates += self._candidates(i, part_hits, sent)
         self.eventful = {c.index for c in candidates}
         return self._merge(candidates)
+
+    def _check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ExtractionTimeout(f"{self.article.name}: extraction took longer than its time budget; the "
+                                    "article is too long to preview here (add it with 'incident-map ingest')")
 
     def _triggered(self) -> dict[int, dict[str, list[re.Match]]]:
         st, sentences = self.st, self.sentences

@@ -249,3 +249,14 @@ def test_quantity_told_beside_the_seizure(extractor):
         "Police seized a shipment of cocaine in Tocache on Tuesday. The packages weighed a total of 42.5 kilos, "
         "officers said.\n")))
     assert (inc.type, inc.quantity_kg) == ("seizure", 42.5)
+
+
+def test_time_budget_stops_a_long_extraction_with_a_message(extractor):
+    from dashboard.errors import ExtractionTimeout
+
+    long = article("Police seized 200 kilograms of cocaine in Tocache on March 3. " * 4000, name="huge.txt")
+    with pytest.raises(ExtractionTimeout, match="huge.txt"):
+        extractor.extract(long, budget=0.05)
+    # without a budget the same article is read through (linear time: see bench/run_pipeline.py)
+    assert events(extractor.extract(article("Police seized 200 kilograms of cocaine in Tocache on March 3.\n"),
+                                    budget=30))
