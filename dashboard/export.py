@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
+from dashboard.escape import csv_cell
 from dashboard.store import EXTRA_PROPERTIES, LIST_COLUMNS, PROPERTIES
 
 COORD_DECIMALS = 6  # about 0.1 m: RFC 7946 advises against needless precision
@@ -80,7 +81,11 @@ def geojson_zip_bytes(frame: gpd.GeoDataFrame) -> bytes:
 
 
 def csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
-    """CSV: the properties, lists joined with ``"; "``, plus ``lon``/``lat`` (a representative point) and WKT."""
+    """CSV: the properties, lists joined with ``"; "``, plus ``lon``/``lat`` (a representative point) and WKT.
+
+    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) start with a
+    ``'``; numbers, negative coordinates included, stay numbers.
+    """
     cols = _properties(frame)
     out = pd.DataFrame(frame[cols]).copy()
     _flatten(out)
@@ -88,7 +93,12 @@ def csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
     out["lon"] = [round(p.x, COORD_DECIMALS) if p is not None else None for p in points]
     out["lat"] = [round(p.y, COORD_DECIMALS) if p is not None else None for p in points]
     out["geometry_wkt"] = [g.wkt if g is not None and not g.is_empty else "" for g in frame.geometry]
-    return out.to_csv(index=False).encode("utf-8")
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].map(csv_cell)
+    # CRLF line ends (RFC 4180) also make the writer quote a text cell holding a bare CR, which a reader would
+    # otherwise take for the end of the row
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:
