@@ -3,6 +3,7 @@
 Skipped when Chromium is missing on a developer's machine; in CI (``CI=true``) a missing browser is a failure.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -33,11 +34,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
-    db = tmp / "s.sqlite"
-    pipeline.build([SEEDS], path=db)
+@contextlib.contextmanager
+def run_streamlit(db: Path, tmp: Path):
+    """``streamlit run`` on a free local port with ``db`` as the store; yields the URL, stops it afterwards."""
     port = _free_port()
     env = {**os.environ, "INCIDENT_MAP_STORE": str(db)}
     log = open(tmp / "streamlit.log", "w")
@@ -46,20 +45,30 @@ def server(tmp_path_factory):
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start: " + (tmp / "streamlit.log").read_text()[-2000:])
+        yield url
+    finally:
         proc.terminate()
-        pytest.fail("streamlit did not start: " + (tmp / "streamlit.log").read_text()[-2000:])
-    yield url, tmp
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    db = tmp / "s.sqlite"
+    pipeline.build([SEEDS], path=db)
+    with run_streamlit(db, tmp) as url:
+        yield url, tmp
 
 
 @pytest.fixture(scope="module")
