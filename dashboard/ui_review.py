@@ -38,7 +38,7 @@ def _place_ids(text: str) -> list[str] | None:
             continue
         match = g.match(part)
         if not match:
-            st.error(f"No place called {escape.markdown(repr(part))} in the gazetteer.")
+            st.error(escape.markdown(f"No place called {part!r} in the gazetteer."))
             return None
         ids.append(match[0].id)
     return ids

@@ -52,7 +52,7 @@ def upload_tab(store_file: Path) -> None:
         return
     articles, errors = _parse(files, published, url, outlet)
     for err in errors:
-        st.error(f"Not added: {escape.markdown(err.reason)}")
+        st.error(escape.markdown(f"Not added: {err.reason}"))
     if not articles:
         return
     extractor = Extractor(default_gazetteer())
