@@ -201,3 +201,17 @@ def test_review_error_from_the_store_is_plain_text(store_file, tmp_path, monkeyp
     at.run()
     assert not at.exception
     assert [_markdown_literal(e.value) for e in at.error] == [f"date must be str, got {HOSTILE_MD!r}"]
+
+
+def test_store_name_in_the_caption_is_plain_text(store_file, tmp_path, monkeypatch):
+    import shutil
+
+    db = tmp_path / "s_[x](pwned.png)_**b**.sqlite"
+    shutil.copy(store_file, db)
+    monkeypatch.setenv("INCIDENT_MAP_STORE", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception
+    (caption,) = [c.value for c in at.caption if "incidents match the filters" in c.value]
+    head, name = caption.split(" · store: ")
+    assert head == "9 of 11 incidents match the filters" and _markdown_literal(name) == db.name
