@@ -68,9 +68,9 @@ def browser():
 class Watch:
     """A page with no network beyond loopback that records dialogs, page errors and Markdown-image fetches."""
 
-    def __init__(self, browser):
+    def __init__(self, browser, width: int = 1400):
         self.dialogs, self.errors, self.fetched = [], [], []
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        self.context = browser.new_context(viewport={"width": width, "height": 1000}, accept_downloads=True)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("dialog", self._dialog)
@@ -161,7 +161,7 @@ def test_map_popups_and_tooltips_show_hostile_text_literally(hostile, browser):
 
 def test_table_article_view_and_review_show_hostile_text_literally(hostile, browser):
     url, tmp = hostile
-    w = Watch(browser)
+    w = Watch(browser, width=2400)  # wide, so that the grids draw (and expose) every column
     page = w.page
     page.goto(url)
     _page_ready(page)
@@ -179,6 +179,15 @@ def test_table_article_view_and_review_show_hostile_text_literally(hostile, brow
             break
         except Exception:
             continue
+    # the table's cells hold the text as is (the grid keeps an accessible copy of the cells it draws on its
+    # canvas), and so does the audit trail of the corrections
+    cells = [c.strip() for c in grid.locator("td").all_inner_texts()]
+    assert cells.count(PLACE) == 2 and cells.count(TITLE) == 2, json.dumps(cells)
+    assert cells.count(f"{ACTOR}, Shining Path") == 2  # the corrected actors
+    trail = page.locator("[data-testid='stDataFrame']:visible").last
+    trail.scroll_into_view_if_needed()
+    trail_cells = [c.strip() for c in trail.locator("td").all_inner_texts()]
+    assert PLACE in trail_cells and NOTE in trail_cells, json.dumps(trail_cells)
     assert article.locator("h4").inner_text() == TITLE
     assert article.locator("mark").inner_text() in (SEIZURE, AMBUSH)
     assert URL in article.inner_text()  # a javascript: URL is shown as text ...
