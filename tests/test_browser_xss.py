@@ -181,11 +181,13 @@ def test_table_article_view_and_review_show_hostile_text_literally(hostile, brow
             continue
     # the table's cells hold the text as is (the grid keeps an accessible copy of the cells it draws on its
     # canvas), and so does the audit trail of the corrections
+    grid.locator("td").filter(has_text="top.__pwned=14").first.wait_for(state="attached", timeout=30000)
     cells = [c.strip() for c in grid.locator("td").all_inner_texts()]
     assert cells.count(PLACE) == 2 and cells.count(TITLE) == 2, json.dumps(cells)
     assert cells.count(f"{ACTOR}, Shining Path") == 2  # the corrected actors
-    trail = page.locator("[data-testid='stDataFrame']:visible").last
+    trail = page.locator("[data-testid='stDataFrame']:visible").nth(1)
     trail.scroll_into_view_if_needed()
+    trail.locator("td").filter(has_text="top.__pwned=16").first.wait_for(state="attached", timeout=30000)
     trail_cells = [c.strip() for c in trail.locator("td").all_inner_texts()]
     assert PLACE in trail_cells and NOTE in trail_cells, json.dumps(trail_cells)
     assert article.locator("h4").inner_text() == TITLE
