@@ -95,7 +95,7 @@ def figures_text(row: Mapping) -> str:
         if _present(row.get(col)):
             parts.append(f"{int(row[col])} {label}")
     if _present(row.get("quantity_kg")):
-        sub = f" of {row['substance']}" if row.get("substance") else ""
+        sub = f" of {_text(row, 'substance')}" if _text(row, "substance") else ""
         parts.append(f"{float(row['quantity_kg']):,.0f} kg{sub}")
     if _present(row.get("count")):
         unit = {"arrest": "arrested", "eradication": "hectares eradicated"}.get(row.get("type"),

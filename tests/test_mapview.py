@@ -244,3 +244,8 @@ def test_popup_source_without_outlet_has_no_stray_comma(frame):
     assert "(La República)</div>" in mapview.popup_html(row)
     row["outlet"] = None
     assert mapview.popup_html(row).endswith("</div></div>") and "()" not in mapview.popup_html(row)
+
+
+def test_missing_substance_is_left_out():
+    assert mapview.figures_text({"quantity_kg": 5.0, "substance": float("nan")}) == "5 kg"
+    assert mapview.figures_text({"quantity_kg": 1500.0, "substance": "cocaine"}) == "1,500 kg of cocaine"
