@@ -10,6 +10,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -76,8 +77,14 @@ def geojson_zip_bytes(frame: gpd.GeoDataFrame) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for kind, part in frame.groupby("type", sort=True):
-            zf.writestr(f"{kind}.geojson", geojson_bytes(part))
+            # a reviewed type is free text: keep the entry name a plain file name (no "../", no folders)
+            zf.writestr(f"{_file_stem(kind)}.geojson", geojson_bytes(part))
     return buf.getvalue()
+
+
+def _file_stem(kind: object) -> str:
+    """A type key as a file name: letters, digits, ``_`` and ``-`` kept, anything else ``_``."""
+    return re.sub(r"[^0-9A-Za-z_-]", "_", str(kind)) or "_"
 
 
 def csv_bytes(frame: gpd.GeoDataFrame) -> bytes:

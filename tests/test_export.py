@@ -106,3 +106,10 @@ def test_csv_text_cells_cannot_be_formulas(frame):
     assert row["quantity_kg"] == "-2.5" and float(row["lon"]) == pytest.approx(-77.147, abs=1e-3)
     assert row["lon"].startswith("-") and row["lat"].startswith("-")  # Peru's coordinates stay numbers
     assert row["killed"] == "" and row["date"] == part["date"].iloc[0]
+
+
+def test_zip_entry_names_are_plain_file_names(frame):
+    part = frame.iloc[:2].copy()
+    part["type"] = ["../../evil", "ambush"]
+    names = zipfile.ZipFile(io.BytesIO(export.geojson_zip_bytes(part))).namelist()
+    assert sorted(names) == ["______evil.geojson", "ambush.geojson"]
