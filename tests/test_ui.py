@@ -165,7 +165,7 @@ def test_review_messages_show_typed_text_literally():
         from tests.test_ui import HOSTILE_MD
 
         _valid_dates({"date": HOSTILE_MD})
-        _place_ids(HOSTILE_MD.replace(",", " "))
+        _place_ids(HOSTILE_MD)  # no comma or semicolon: one name
 
     at = AppTest.from_function(app, default_timeout=60)
     at.run()
