@@ -108,6 +108,18 @@ def _page_ready(page) -> None:
     page.get_by_text("incidents match the filters").wait_for(timeout=60000)
 
 
+def _open_panel(page, name: str, ready) -> None:
+    """Choose a panel and wait for ``ready``; the choice is made again if a busy rerun swallowed it."""
+    for attempt in range(3):
+        _panel(page, name)
+        try:
+            ready.wait_for(timeout=40000)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+
+
 def _open_popup(frame, marker_selector: str) -> str:
     # dispatched events: the layer control and an earlier popup may cover the marker on a small map
     frame.locator(marker_selector).first.dispatch_event("click")
@@ -165,9 +177,8 @@ def test_table_article_view_and_review_show_hostile_text_literally(hostile, brow
     page = w.page
     page.goto(url)
     _page_ready(page)
-    _panel(page, "Incidents and review")
     grid = page.locator("[data-testid='stDataFrame']:visible").first
-    grid.wait_for(timeout=30000)
+    _open_panel(page, "Incidents and review", grid)
     article = page.locator("[data-testid='stHtml']").first
     for _ in range(10):  # the grid draws on a canvas after it appears
         page.wait_for_timeout(1000)
@@ -212,9 +223,10 @@ def test_standalone_html_export_is_inert(hostile, browser):
     w = Watch(browser)
     w.page.goto(url)
     _page_ready(w.page)
-    _panel(w.page, "Export")
+    button = w.page.get_by_role("button", name="Map (standalone HTML)")
+    _open_panel(w.page, "Export", button)
     with w.page.expect_download(timeout=60000) as info:
-        w.page.get_by_role("button", name="Map (standalone HTML)").click()
+        button.click()
     html = Path(info.value.path()).read_text(encoding="utf-8")
     w.assert_inert()
     w.page.set_content(html)
@@ -238,7 +250,7 @@ def test_upload_with_hostile_metadata_and_names(hostile, browser, tmp_path):
     page = w.page
     page.goto(url)
     _page_ready(page)
-    _panel(page, "Add articles")
+    _open_panel(page, "Add articles", page.get_by_label("URL (optional)"))
     page.get_by_label("URL (optional)").fill("javascript:top.__pwned=19")
     page.get_by_label("Outlet (optional)").fill("V ${top.__pwned=20} ![v](http://203.0.113.9/pwned-outlet.png)")
     page.get_by_label("Outlet (optional)").press("Enter")
