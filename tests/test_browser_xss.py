@@ -3,7 +3,8 @@
 Every payload, if it ran, would set ``top.__pwned`` (reaching the dashboard page from the map's iframe) or open a
 dialog; every Markdown image points at ``203.0.113.9`` (a documentation address) or a ``pwned`` path, so a request
 for it means Streamlit rendered article text as Markdown. A ``${...}`` that is not JavaScript would blank the map,
-so the tests also count the markers.
+so the tests also count the markers. Skipped without Chromium, as the tests of ``test_browser`` are (its
+``pytestmark``).
 """
 
 import json
@@ -14,7 +15,7 @@ import yaml
 
 from dashboard import pipeline, store
 from dashboard.review import ReviewStore, reviews_path
-from tests.test_browser import ARGS, CHROMIUM, _map_frame, _panel, pytestmark, run_streamlit  # noqa: F401
+from tests.test_browser import ARGS, CHROMIUM, _map_frame, _open_panel, pytestmark, run_streamlit  # noqa: F401
 
 TITLE = ("T ${top.__pwned=1} ${not valid js} `tick` </script><script>top.__pwned=2</script> "
          "<img src=x onerror=top.__pwned=3> ![t](http://203.0.113.9/pwned-title.png) **bold**")
@@ -106,18 +107,6 @@ def _folium_frame(page):
 def _page_ready(page) -> None:
     """The dashboard has run once (without waiting for the map, so these checks do not depend on it)."""
     page.get_by_text("incidents match the filters").wait_for(timeout=60000)
-
-
-def _open_panel(page, name: str, ready) -> None:
-    """Choose a panel and wait for ``ready``; the choice is made again if a busy rerun swallowed it."""
-    for attempt in range(3):
-        _panel(page, name)
-        try:
-            ready.wait_for(timeout=40000)
-            return
-        except Exception:
-            if attempt == 2:
-                raise
 
 
 def _open_popup(frame, marker_selector: str) -> str:
