@@ -10,6 +10,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
+from dashboard.escape import csv_cell
 from dashboard.store import EXTRA_PROPERTIES, LIST_COLUMNS, PROPERTIES
 
 COORD_DECIMALS = 6  # about 0.1 m: RFC 7946 advises against needless precision
@@ -75,12 +77,22 @@ def geojson_zip_bytes(frame: gpd.GeoDataFrame) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for kind, part in frame.groupby("type", sort=True):
-            zf.writestr(f"{kind}.geojson", geojson_bytes(part))
+            # a reviewed type is free text: keep the entry name a plain file name (no "../", no folders)
+            zf.writestr(f"{_file_stem(kind)}.geojson", geojson_bytes(part))
     return buf.getvalue()
 
 
+def _file_stem(kind: object) -> str:
+    """A type key as a file name: letters, digits, ``_`` and ``-`` kept, anything else ``_``."""
+    return re.sub(r"[^0-9A-Za-z_-]", "_", str(kind)) or "_"
+
+
 def csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
-    """CSV: the properties, lists joined with ``"; "``, plus ``lon``/``lat`` (a representative point) and WKT."""
+    """CSV: the properties, lists joined with ``"; "``, plus ``lon``/``lat`` (a representative point) and WKT.
+
+    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) start with a
+    ``'``; numbers, negative coordinates included, stay numbers.
+    """
     cols = _properties(frame)
     out = pd.DataFrame(frame[cols]).copy()
     _flatten(out)
@@ -88,7 +100,12 @@ def csv_bytes(frame: gpd.GeoDataFrame) -> bytes:
     out["lon"] = [round(p.x, COORD_DECIMALS) if p is not None else None for p in points]
     out["lat"] = [round(p.y, COORD_DECIMALS) if p is not None else None for p in points]
     out["geometry_wkt"] = [g.wkt if g is not None and not g.is_empty else "" for g in frame.geometry]
-    return out.to_csv(index=False).encode("utf-8")
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].map(csv_cell)
+    # CRLF line ends (RFC 4180) also make the writer quote a text cell holding a bare CR, which a reader would
+    # otherwise take for the end of the row
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> None:

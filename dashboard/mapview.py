@@ -1,12 +1,14 @@
 """Build the folium map of incidents: a layer per type, area footprints, region shading, zones, legend.
 
 Pure folium: no Streamlit, no browser; the tests assert on the returned objects and their HTML. Every text that
-comes from an article is HTML-escaped here, where it enters markup.
+comes from an article or a review is hostile: popups are HTML escaped here and tooltips are plain text, and both
+reach the page only as JSON data (:func:`dashboard.escape.js_json`), never as JavaScript source. folium's own
+``Popup`` and ``Tooltip`` paste their text into a JavaScript template literal, where ``${...}`` is code, so they
+are not used for article text.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping
 
@@ -18,7 +20,7 @@ import shapely
 from branca.element import MacroElement, Template
 from folium.plugins import FastMarkerCluster
 
-from dashboard import assets
+from dashboard import assets, escape
 from dashboard.taxonomy import IncidentType, incident_types
 
 PERU_BOUNDS = [[-18.35, -81.33], [-0.04, -68.65]]
@@ -50,11 +52,7 @@ _GLYPHS = {
 _DEFAULT_GLYPH = '<circle cx="8" cy="8" r="4" fill="white"/>'
 
 
-def esc(value) -> str:
-    """Text for HTML: escaped, with missing values as an empty string."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return ""
-    return html.escape(str(value), quote=True)
+esc = escape.html_text
 
 
 def glyph_svg(kind: IncidentType, size: int = 16) -> str:
@@ -97,7 +95,7 @@ def figures_text(row: Mapping) -> str:
         if _present(row.get(col)):
             parts.append(f"{int(row[col])} {label}")
     if _present(row.get("quantity_kg")):
-        sub = f" of {row['substance']}" if row.get("substance") else ""
+        sub = f" of {_text(row, 'substance')}" if _text(row, "substance") else ""
         parts.append(f"{float(row['quantity_kg']):,.0f} kg{sub}")
     if _present(row.get("count")):
         unit = {"arrest": "arrested", "eradication": "hectares eradicated"}.get(row.get("type"),
@@ -111,45 +109,89 @@ def _present(value) -> bool:
 
 
 def popup_html(row: Mapping, types: Mapping[str, IncidentType] | None = None) -> str:
-    """The popup of one incident: type, date, place, figures, actors, evidence and source, all escaped."""
+    """The popup of one incident: type, date, place, figures, actors, evidence and source, all escaped.
+
+    The source is a link only for an http(s) URL; missing parts (no outlet, no date) leave no stray punctuation.
+    """
     types = types or incident_types()
     kind = types.get(row.get("type"))
-    label = kind.label if kind else row.get("type")
-    where = row.get("place") or row.get("location_name") or "place unknown"
+    label = kind.label if kind else _text(row, "type")
+    where = _text(row, "place") or _text(row, "location_name") or "place unknown"
     if row.get("geo_precision") not in (None, "point", "district"):
-        where = f"somewhere in {row.get('location_name') or where}"
-    source = esc(row.get("title") or row.get("article"))
-    if row.get("url"):
-        source = f'<a href="{esc(row["url"])}" target="_blank" rel="noopener noreferrer">{source}</a>'
-    outlet = ", ".join(esc(x) for x in (row.get("outlet"), row.get("published")) if x)
-    actors = row.get("actors") or []
+        where = f"somewhere in {_text(row, 'location_name') or where}"
+    source = escape.link(row.get("url"), esc(_text(row, "title") or _text(row, "article")))
+    outlet = ", ".join(esc(x) for x in (_text(row, "outlet"), _text(row, "published")) if x)
+    actors = [escape.text(a) for a in _items(row.get("actors"))]
     lines = [
         f'<div class="im-popup"><b style="color:{esc(kind.colour if kind else "#333")}">{esc(label)}</b>',
         f"<div>{esc(date_text(row))} · {esc(where)}</div>",
     ]
     if figures_text(row):
         lines.append(f"<div><b>{esc(figures_text(row))}</b></div>")
-    if actors:
-        lines.append(f"<div>Actors: {esc(', '.join(actors))}</div>")
-    if row.get("reported_by"):
-        lines.append(f"<div>Reported by {esc(row['reported_by'])}</div>")
+    if any(actors):
+        lines.append(f"<div>Actors: {esc(', '.join(a for a in actors if a))}</div>")
+    if _text(row, "reported_by"):
+        lines.append(f"<div>Reported by {esc(_text(row, 'reported_by'))}</div>")
     lines.append(f"<blockquote>“{esc(row.get('evidence'))}”</blockquote>")
     lines.append(f"<div class='im-src'>Source: {source}{' (' + outlet + ')' if outlet else ''}</div>")
-    others = [s for s in (row.get("sources") or []) if s.get("article") != row.get("article")]
+    others = [s for s in _items(row.get("sources"))
+              if isinstance(s, Mapping) and s.get("article") != row.get("article")]
     if others:
-        items = "".join(f"<li>{esc(s.get('title') or s.get('article'))}"
-                        f"{' (' + esc(s['published']) + ')' if s.get('published') else ''}</li>" for s in others)
+        items = "".join(f"<li>{esc(_text(s, 'title') or _text(s, 'article'))}"
+                        f"{' (' + esc(_text(s, 'published')) + ')' if _text(s, 'published') else ''}</li>"
+                        for s in others)
         lines.append(f"<div class='im-src'>Also reported by {len(others)} other article(s):<ul>{items}</ul></div>")
     lines.append("</div>")
     return "".join(lines)
 
 
+def _text(row: Mapping, key: str) -> str:
+    """A field as text, ``""`` when missing (None, NaN, NA: a store row has NaN where an outlet is unknown)."""
+    return escape.text(row.get(key)).strip()
+
+
+def _items(value) -> list:
+    """A list-valued field (actors, sources) as a list, whether None, NaN, a list or a numpy array."""
+    if value is None or isinstance(value, (str, float)) or value is pd.NA:
+        return []
+    return list(value)
+
+
 def tooltip_text(row: Mapping) -> str:
-    """One line for a tooltip (escaped)."""
+    """One line for a tooltip, as plain text: the map puts it into a text node, so it is never parsed as HTML."""
     types = incident_types()
     kind = types.get(row.get("type"))
-    return esc(f"{kind.label if kind else row.get('type')} · {date_text(row)} · "
-               f"{row.get('place') or row.get('location_name') or 'place unknown'}")
+    return (f"{kind.label if kind else _text(row, 'type')} · {date_text(row)} · "
+            f"{_text(row, 'place') or _text(row, 'location_name') or 'place unknown'}")
+
+
+class BoundContent(MacroElement):
+    """A popup or tooltip bound to its parent layer, its content passed as a JSON string.
+
+    ``popup`` content is HTML that the caller has escaped (Leaflet sets it as ``innerHTML``); ``tooltip`` content
+    is plain text, set as a text node. Neither is ever JavaScript source: see the module docstring.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.{{ this.method }}({{ this.content_js }}, {{ this.options_js }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, kind: str, content: str, **options) -> None:
+        super().__init__()
+        if kind not in ("popup", "tooltip"):
+            raise ValueError(f"kind must be 'popup' or 'tooltip', not {kind!r}")
+        self._name = "BoundContent"
+        self.kind, self.content = kind, content
+        self.method = "bindPopup" if kind == "popup" else "bindTooltip"
+        self.data_js = escape.js_json(content)
+        self.content_js = self.data_js if kind == "popup" else f"{_TEXT_NODE_JS}({self.data_js})"
+        self.options_js = escape.js_json(options)
+
+
+# A function that wraps plain text in a <div> as a text node (Leaflet accepts an element as content).
+_TEXT_NODE_JS = "(function (t) { var d = document.createElement('div'); d.textContent = t; return d; })"
 
 
 def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None = None,
@@ -199,7 +241,8 @@ def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None =
         mask = (located["type"] == key).to_numpy() if len(located) else None
         if mask is None or not mask.any():
             continue
-        group = folium.FeatureGroup(name=f"{kind.label} ({int(mask.sum())})", show=True).add_to(m)
+        # the layer control sets names as innerHTML
+        group = folium.FeatureGroup(name=esc(f"{kind.label} ({int(mask.sum())})"), show=True).add_to(m)
         points = located[mask & is_point]
         if aggregate:
             _aggregate_points(group, points, kind)
@@ -231,11 +274,13 @@ def _add_points(group, points: gpd.GeoDataFrame, kind: IncidentType, asset_base)
         return
     rows = [[geom.y, geom.x, popup_html(row), tooltip_text(row)]
             for row, geom in zip(points.to_dict("records"), points.geometry, strict=True)]
-    icon = json.dumps(f'<div class="im-pin" style="background:{esc(kind.colour)}">{glyph_svg(kind, 14)}</div>')
-    # row = [lat, lon, popup HTML (escaped in Python), tooltip text (escaped)]; tojson keeps it script-safe
+    icon = escape.js_json(f'<div class="im-pin" style="background:{esc(kind.colour)}">{glyph_svg(kind, 14)}</div>')
+    # row = [lat, lon, popup HTML (escaped in Python), tooltip (plain text)], passed as JSON data (tojson): the
+    # popup becomes innerHTML, the tooltip a text node, and neither is ever evaluated as code
     callback = ("function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {icon: L.divIcon({html: "
                 f"{icon}, className: 'im-icon', iconSize: [22, 22], iconAnchor: [11, 11]}})}}); "
-                "m.bindPopup(row[2], {maxWidth: 360}); m.bindTooltip(row[3]); return m; }")
+                "m.bindPopup(row[2], {maxWidth: 360}); "
+                f"m.bindTooltip(function () {{ return {_TEXT_NODE_JS}(row[3]); }}); return m; }}")
     cluster = FastMarkerCluster(rows, callback=callback, name=kind.label, control=False,
                                 options={"maxClusterRadius": 40})
     if asset_base:
@@ -279,14 +324,14 @@ def _add_areas(group, areas: gpd.GeoDataFrame, kind: IncidentType) -> None:
         return
     for loc_id, part in areas.groupby("location_id", sort=True):
         geom = part.geometry.iloc[0]
-        name = part["location_name"].iloc[0] or loc_id
-        folium.GeoJson(
+        name = escape.text(part["location_name"].iloc[0]) or loc_id
+        footprint = folium.GeoJson(
             _footprint_geojson(loc_id, geom),
             style_function=lambda _f, c=kind.colour: {"color": c, "weight": 2, "dashArray": "6 4",
                                                       "fillColor": c, "fillOpacity": 0.08},
-            tooltip=esc(f"{kind.label}: somewhere in {name} ({len(part)})"),
             control=False,
         ).add_to(group)
+        footprint.add_child(BoundContent("tooltip", f"{kind.label}: somewhere in {name} ({len(part)})", sticky=True))
         total = len(part)
         first = np.argsort(part["date"].fillna("9999").to_numpy(dtype=str), kind="stable")[:AREA_POPUP_ROWS]
         cols = [c for c in _POPUP_COLUMNS if c in part.columns]
@@ -296,9 +341,9 @@ def _add_areas(group, areas: gpd.GeoDataFrame, kind: IncidentType) -> None:
             body += f"<div>… and {total - AREA_POPUP_ROWS} more</div>"
         head = f"<div class='im-area-head'>Somewhere in {esc(name)} — {total} incident(s)</div>"
         pt = geom.representative_point()
-        folium.Marker([pt.y, pt.x], icon=_area_icon(kind, total),
-                      popup=folium.Popup(head + body, max_width=380),
-                      tooltip=esc(f"Somewhere in {name}: {total} {kind.label.lower()}")).add_to(group)
+        marker = folium.Marker([pt.y, pt.x], icon=_area_icon(kind, total)).add_to(group)
+        marker.add_child(BoundContent("popup", head + body, maxWidth=380))
+        marker.add_child(BoundContent("tooltip", f"Somewhere in {name}: {total} {kind.label.lower()}", sticky=True))
 
 
 _FOOTPRINTS: dict[tuple, dict] = {}
@@ -368,10 +413,11 @@ def department_counts(frame) -> pd.Series:
 def _zones(m: folium.Map, zones: gpd.GeoDataFrame) -> None:
     group = folium.FeatureGroup(name="Zones (VRAEM, tri-border, ...)", show=True).add_to(m)
     for row in zones.itertuples():
-        folium.GeoJson(
+        outline = folium.GeoJson(
             _footprint_geojson(f"zone-outline:{row.id}", row.geometry),
             style_function=lambda _f: {"color": "#333", "weight": 1.5, "dashArray": "2 4", "fill": False},
-            tooltip=esc(row.name), control=False).add_to(group)
+            control=False).add_to(group)
+        outline.add_child(BoundContent("tooltip", escape.text(row.name), sticky=True))
 
 
 _LEGEND = Template("""

@@ -6,7 +6,6 @@ is shared read-only, not copied on every rerun), so a filter change only filters
 
 from __future__ import annotations
 
-import html
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import assets, export, mapview, pipeline, query, review, store
+from dashboard import assets, escape, export, mapview, pipeline, query, review, store
 from dashboard.gazetteer import PRECISION, default_gazetteer
 from dashboard.review import ReviewStore, reviews_path
 from dashboard.taxonomy import incident_types
@@ -113,7 +112,8 @@ def _ensure_store() -> Path:
         bar = st.progress(0.0)
 
         def progress(done: int, total: int, name: str) -> None:
-            bar.progress(done / total, text=f"{done}/{total} articles · {name}")
+            # progress text is Markdown; an article's file name is not
+            bar.progress(done / total, text=f"{done}/{total} articles · {escape.markdown(name)}")
 
         report = pipeline.build(path=path, progress=progress)
         status.update(label=f"Built the store: {report.articles} articles, {report.incidents} incidents",
@@ -301,15 +301,20 @@ def _table(frame: pd.DataFrame, path: Path, articles: dict[str, dict]) -> None:
 
 
 def article_html(record: dict, start: int, end: int) -> str:
-    """An article as HTML, everything escaped, with the evidence sentence in ``<mark>``."""
+    """An article as HTML, everything escaped, with the evidence sentence in ``<mark>``.
+
+    The article's URL is a link ("original") only when it is http(s); any other URL is shown as plain text.
+    """
     text = record["text"]
-    title = html.escape(record.get("title") or record["name"])
-    meta = " · ".join(html.escape(str(x)) for x in (record.get("outlet"), record.get("published"),
-                                                     record.get("byline")) if x)
-    link = (f' · <a href="{html.escape(record["url"])}" target="_blank" rel="noopener noreferrer">original</a>'
-            if record.get("url") else "")
-    body = (html.escape(text[:start]) + "<mark>" + html.escape(text[start:end]) + "</mark>"
-            + html.escape(text[end:])).replace("\n\n", "</p><p>")
+    title = escape.html_text(escape.text(record.get("title")) or record["name"])
+    meta = " · ".join(escape.html_text(x) for x in map(escape.text, (record.get("outlet"), record.get("published"),
+                                                                     record.get("byline"))) if x)
+    url = escape.text(record.get("url")).strip()
+    link = ""
+    if url:
+        link = " · " + (escape.link(url, "original") if escape.safe_url(url) else escape.html_text(url))
+    body = (escape.html_text(text[:start]) + "<mark>" + escape.html_text(text[start:end]) + "</mark>"
+            + escape.html_text(text[end:])).replace("\n\n", "</p><p>")
     return (f"<div style='max-height:420px;overflow:auto;border:1px solid #ddd;padding:8px 12px'>"
             f"<h4 style='margin:0'>{title}</h4><div style='color:#666'>{meta}{link}</div><p>{body}</p></div>")
 
@@ -344,7 +349,7 @@ def main() -> None:
     flt = _sidebar(options)
     chosen = query.apply(frame, flt)
     st.title("Organised crime and insurgency in Peru: incidents from the news")
-    st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: {path.name}")
+    st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: {escape.markdown(path.name)}")
     _figures(chosen)
     fmap = _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
     # returned_objects=[]: panning and clicking the map never rerun the script; render=False: st_folium renders

@@ -1,4 +1,8 @@
-"""The dashboard's review panel: confirm, correct or reject the selected incident; add a missed one."""
+"""The dashboard's review panel: confirm, correct or reject the selected incident; add a missed one.
+
+Streamlit renders messages as Markdown: anything an analyst typed or an article holds goes through
+:func:`dashboard.escape.markdown` first, so it shows as typed.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard import escape
 from dashboard.extraction import split_sentences
 from dashboard.gazetteer import default_gazetteer
 from dashboard.review import ReviewError, ReviewStore
@@ -33,7 +38,7 @@ def _place_ids(text: str) -> list[str] | None:
             continue
         match = g.match(part)
         if not match:
-            st.error(f"No place called {part!r} in the gazetteer.")
+            st.error(escape.markdown(f"No place called {part!r} in the gazetteer."))
             return None
         ids.append(match[0].id)
     return ids
@@ -42,7 +47,7 @@ def _place_ids(text: str) -> list[str] | None:
 def review_panel(row: pd.Series, reviews: ReviewStore) -> None:
     """Status buttons, a correction form and the audit trail of one incident."""
     iid = row["id"]
-    st.markdown(f"**Review** · status: `{row.get('review_status', 'needs review')}`")
+    st.markdown(f"**Review** · status: {escape.markdown(row.get('review_status', 'needs review'))}")
     c1, c2, c3 = st.columns(3)
     note = st.text_input("Note for the audit trail", key=f"note_{iid}")
     if c1.button("Confirm", key=f"confirm_{iid}"):
@@ -91,7 +96,7 @@ def review_panel(row: pd.Series, reviews: ReviewStore) -> None:
                         st.rerun()
                     st.info("Nothing changed.")
                 except ReviewError as exc:
-                    st.error(str(exc))
+                    st.error(escape.markdown(exc))
     trail = reviews.history(iid)
     if trail:
         st.dataframe(pd.DataFrame([{"when": e.at, "action": e.action, "field": e.field, "from": str(e.old),
@@ -115,7 +120,7 @@ def _valid_dates(changes: dict) -> bool:
             try:
                 date.fromisoformat(changes[key])
             except ValueError:
-                st.error(f"{key} {changes[key]!r} is not a date (YYYY-MM-DD).")
+                st.error(escape.markdown(f"{key} {changes[key]!r} is not a date (YYYY-MM-DD)."))
                 return False
     return True
 
@@ -152,4 +157,4 @@ def add_incident_form(article: dict, reviews: ReviewStore) -> None:
                 reviews.add(record)
                 st.rerun()
             except ReviewError as exc:
-                st.error(str(exc))
+                st.error(escape.markdown(exc))

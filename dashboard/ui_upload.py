@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import mapview, pipeline
+from dashboard import escape, mapview, pipeline
 from dashboard.corpus import Article, ReadError, parse_article
 from dashboard.errors import IncidentMapError
 from dashboard.extraction import Extractor
@@ -33,9 +32,9 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
     for start, end in sorted(spans):
         if start < pos:
             continue
-        out += [html.escape(text[pos:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        out += [escape.html_text(text[pos:start]), "<mark>", escape.html_text(text[start:end]), "</mark>"]
         pos = end
-    out.append(html.escape(text[pos:]))
+    out.append(escape.html_text(text[pos:]))
     return "".join(out).replace("\n\n", "</p><p>")
 
 
@@ -54,14 +53,15 @@ def upload_tab(store_file: Path) -> None:
         return
     articles, errors = _parse(files, published, url, outlet)
     for err in errors:
-        st.error(f"Not added: {err.reason}")
+        st.error(escape.markdown(f"Not added: {err.reason}"))
     if not articles:
         return
     extractor = Extractor(default_gazetteer())
     for art in articles:
         incidents = extractor.extract(art)
         title = f" · {art.title}" if art.title else ""
-        with st.expander(f"{art.name}: {len(incidents)} incident(s){title}", expanded=True):
+        # an expander label is Markdown (images included): the file name and title must show as written
+        with st.expander(escape.markdown(f"{art.name}: {len(incidents)} incident(s){title}"), expanded=True):
             if incidents:
                 st.dataframe(pd.DataFrame([{
                     "type": i.type, "date": mapview.date_text(vars(i)), "place": i.place, "killed": i.killed,

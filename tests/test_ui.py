@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import pipeline, store
+from dashboard import escape, pipeline, store
 from dashboard.ui import article_html, headline
 from tests.conftest import SEEDS
 
@@ -120,3 +120,98 @@ def test_upload_preview_highlights_escaped_evidence():
 
     out = highlighted("A <b>x</b>. Police seized 2 kg.\n\nEnd.", [(12, 31)])
     assert out == "A &lt;b&gt;x&lt;/b&gt;. <mark>Police seized 2 kg.</mark></p><p>End."
+
+
+def _markdown_literal(source: str) -> str:
+    """What Markdown shows for ``source`` when every ASCII punctuation character in it is backslash-escaped.
+
+    Fails when any punctuation is left unescaped, i.e. when Markdown could read it as syntax (an image, a link,
+    emphasis, maths, a colour directive).
+    """
+    import string
+
+    out, i = [], 0
+    while i < len(source):
+        if source[i] == "\\":
+            assert source[i + 1] in string.punctuation, source
+            out.append(source[i + 1])
+            i += 2
+        else:
+            assert source[i] not in string.punctuation, f"unescaped {source[i]!r} in {source!r}"
+            out.append(source[i])
+            i += 1
+    return "".join(out)
+
+
+HOSTILE_MD = "![x](http://203.0.113.9/pwned.png) **b** [l](javascript:alert(1)) $x$ :red[c] <img src=x>"
+
+
+def test_article_html_links_only_http_urls():
+    record = {"name": "a.txt", "title": "T", "text": "Body.", "outlet": "O", "published": "2020-01-01"}
+    for bad in ("javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>",
+                "vbscript:msgbox(1)", "java\tscript:alert(1)"):
+        out = article_html({**record, "url": bad}, 0, 5)
+        assert "<a" not in out and "href" not in out
+        assert escape.html_text(bad) in out  # shown, as text
+    out = article_html({**record, "url": "https://example.org/x?a=1&b=2"}, 0, 5)
+    assert '<a href="https://example.org/x?a=1&amp;b=2" target="_blank" rel="noopener noreferrer">original</a>' in out
+    missing = article_html({**record, "url": float("nan"), "outlet": float("nan"), "title": None}, 0, 5)
+    assert "nan" not in missing and "<h4 style='margin:0'>a.txt</h4>" in missing
+
+
+def test_review_messages_show_typed_text_literally():
+    def app():
+        from dashboard.ui_review import _place_ids, _valid_dates
+        from tests.test_ui import HOSTILE_MD
+
+        _valid_dates({"date": HOSTILE_MD})
+        _place_ids(HOSTILE_MD)  # no comma or semicolon: one name
+
+    at = AppTest.from_function(app, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert [_markdown_literal(e.value) for e in at.error] == [
+        f"date {HOSTILE_MD!r} is not a date (YYYY-MM-DD).",
+        f"No place called {HOSTILE_MD!r} in the gazetteer.",
+    ]
+
+
+def test_review_error_from_the_store_is_plain_text(store_file, tmp_path, monkeypatch):
+    """A ReviewError message quotes the rejected value: it is shown as text, not Markdown."""
+    from dashboard.review import ReviewError, ReviewStore
+
+    def refuse(self, *args, **kwargs):
+        raise ReviewError(f"date must be str, got {HOSTILE_MD!r}")
+
+    monkeypatch.setattr(ReviewStore, "correct", refuse)
+    frame = store.load(store_file)
+    row = frame[frame["location_id"] == "town:callao"].iloc[0]
+
+    def app(row, reviews_file):
+        from dashboard.review import ReviewStore
+        from dashboard.ui_review import review_panel
+
+        review_panel(row, ReviewStore(reviews_file))
+
+    at = AppTest.from_function(app, default_timeout=60, args=(row, tmp_path / "r.sqlite"))
+    at.run()
+    date_box = next(t for t in at.text_input if t.label == "Date (YYYY-MM-DD)")
+    date_box.set_value("2017-03-20")
+    next(b for b in at.button if b.label == "Save corrections").click()
+    at.run()
+    assert not at.exception
+    assert [_markdown_literal(e.value) for e in at.error] == [f"date must be str, got {HOSTILE_MD!r}"]
+
+
+def test_store_name_in_the_caption_is_plain_text(store_file, tmp_path, monkeypatch):
+    import shutil
+
+    db = tmp_path / "s_[x](pwned.png)_**b**.sqlite"
+    shutil.copy(store_file, db)
+    monkeypatch.setenv("INCIDENT_MAP_STORE", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception
+    (caption,) = [c.value for c in at.caption if "incidents match the filters" in c.value]
+    head, name = caption.split(" · store: ")
+    assert head == "9 of 11 incidents match the filters" and _markdown_literal(name) == db.name
