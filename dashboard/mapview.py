@@ -47,6 +47,8 @@ _GLYPHS = {
     "handcuffs": '<circle cx="5" cy="9" r="3.2" fill="none" stroke="white" stroke-width="1.6"/>'
                  '<circle cx="11" cy="9" r="3.2" fill="none" stroke="white" stroke-width="1.6"/>'
                  '<path d="M8 9h0" stroke="white"/>',
+    "burst": '<path d="M8 1l1.6 4.1L14 4l-2.6 3.6L15 10l-4.3.4L10 15 8 11.3 6 15l-.7-4.6L1 10l3.6-2.4L2 4l4.4 1.1z" '
+             'fill="white"/>',
     "leaf": '<path d="M3 13C3 6 8 3 14 3c0 6-3 11-10 11z" fill="white"/><path d="M3 13l6-6" stroke="#0004"/>',
 }
 _DEFAULT_GLYPH = '<circle cx="8" cy="8" r="4" fill="white"/>'
@@ -132,8 +134,11 @@ def popup_html(row: Mapping, types: Mapping[str, IncidentType] | None = None) ->
         lines.append(f"<div>Actors: {esc(', '.join(a for a in actors if a))}</div>")
     if _text(row, "reported_by"):
         lines.append(f"<div>Reported by {esc(_text(row, 'reported_by'))}</div>")
-    lines.append(f"<blockquote>“{esc(row.get('evidence'))}”</blockquote>")
+    language = f" lang='{esc(_text(row, 'language'))}'" if _text(row, "language") else ""
+    lines.append(f"<blockquote{language}>“{esc(row.get('evidence'))}”</blockquote>")
     lines.append(f"<div class='im-src'>Source: {source}{' (' + outlet + ')' if outlet else ''}</div>")
+    if _text(row, "language"):
+        lines.append(f"<div class='im-src'>Article language: {esc(_text(row, 'language'))}</div>")
     others = [s for s in _items(row.get("sources"))
               if isinstance(s, Mapping) and s.get("article") != row.get("article")]
     if others:

@@ -268,7 +268,8 @@ def _by_department(frame: pd.DataFrame) -> None:
 PANELS = ["Timeline", "By department", "Incidents and review", "Export", "Add articles"]
 TABLE_ROWS = 2000
 TABLE_COLUMNS = ["review_status", "date", "type", "place", "departments", "zones", "killed", "wounded",
-                 "quantity_kg", "count", "actors", "reported_by", "geo_precision", "source_count", "title"]
+                 "quantity_kg", "count", "actors", "reported_by", "geo_precision", "source_count", "language",
+                 "confidence", "title"]
 
 
 def _table(frame: pd.DataFrame, path: Path, articles: dict[str, dict]) -> None:
@@ -280,7 +281,7 @@ def _table(frame: pd.DataFrame, path: Path, articles: dict[str, dict]) -> None:
     if len(frame) > TABLE_ROWS:
         st.caption(f"The first {TABLE_ROWS:,} of {len(frame):,} incidents; the exports hold them all.")
         frame = frame.head(TABLE_ROWS)
-    view = frame[TABLE_COLUMNS + ["id"]].copy()
+    view = frame.reindex(columns=TABLE_COLUMNS + ["id"]).copy()  # a store from before a column shows it empty
     view["date"] = [mapview.date_text(r) for r in frame[["date", "date_end", "date_precision"]].to_dict("records")]
     for col in ("departments", "zones", "actors"):
         view[col] = view[col].map(lambda v: ", ".join(v or []))

@@ -10,9 +10,12 @@ import streamlit as st
 
 from dashboard import escape, mapview, pipeline
 from dashboard.corpus import Article, ReadError, parse_article
-from dashboard.errors import IncidentMapError
+from dashboard.errors import ExtractionTimeout, IncidentMapError
 from dashboard.extraction import Extractor
 from dashboard.gazetteer import default_gazetteer
+
+#: Seconds one article's preview may take (a 600-word article takes a few milliseconds).
+UPLOAD_BUDGET_S = 20.0
 
 
 def _parse(files, published: date | None, url: str, outlet: str) -> tuple[list[Article], list[ReadError]]:
@@ -24,6 +27,23 @@ def _parse(files, published: date | None, url: str, outlet: str) -> tuple[list[A
         except IncidentMapError as exc:
             errors.append(ReadError(f.name, str(exc)))
     return articles, errors
+
+
+def preview(articles: list[Article], extractor: Extractor, budget: float, on_progress=None):
+    """Each article with its incidents and the problem that stopped its extraction (or None).
+
+    A preview runs while the analyst waits, so each article has a time ``budget``: a hostile or huge file gets a
+    message and cannot hold the server; ``on_progress(done, total)`` is called after each article.
+    """
+    out = []
+    for n, art in enumerate(articles, 1):
+        try:
+            out.append((art, extractor.extract(art, budget=budget), None))
+        except ExtractionTimeout as exc:
+            out.append((art, [], str(exc)))
+        if on_progress:
+            on_progress(n, len(articles))
+    return out
 
 
 def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
@@ -57,18 +77,30 @@ def upload_tab(store_file: Path) -> None:
     if not articles:
         return
     extractor = Extractor(default_gazetteer())
-    for art in articles:
-        incidents = extractor.extract(art)
+    progress = st.progress(0.0, text="Reading the articles…")
+    previews = preview(articles, extractor, UPLOAD_BUDGET_S, lambda n, total: progress.progress(
+        n / total, text=f"Read {n} of {total} article(s)"))
+    progress.empty()
+    for art, incidents, problem in previews:
         title = f" · {art.title}" if art.title else ""
+        language = f" · {art.language}" if art.language else ""
         # an expander label is Markdown (images included): the file name and title must show as written
-        with st.expander(escape.markdown(f"{art.name}: {len(incidents)} incident(s){title}"), expanded=True):
-            if incidents:
+        with st.expander(escape.markdown(f"{art.name}: {len(incidents)} incident(s){language}{title}"),
+                         expanded=True):
+            if problem:
+                st.error(escape.markdown(problem))
+            elif incidents:
                 st.dataframe(pd.DataFrame([{
                     "type": i.type, "date": mapview.date_text(vars(i)), "place": i.place, "killed": i.killed,
                     "wounded": i.wounded, "kg": i.quantity_kg, "count": i.count, "background": i.background}
                     for i in incidents]), hide_index=True, width="stretch")
             else:
-                st.caption("No incident found in this article.")
+                lang = extractor.language_of(art)
+                st.caption(escape.markdown(
+                    f"No incident found in this article (read as {art.language or 'undetermined'}, with the "
+                    f"'{lang}' language pack). The extractor looks for seizures, labs and airstrips destroyed, "
+                    "eradication, arrests, ambushes and armed attacks, each with a date or place in the text; a "
+                    "wrong language can be set with a 'language' field in the article's front matter."))
             st.html("<div style='max-height:300px;overflow:auto;border:1px solid #ddd;padding:6px 10px'><p>"
                     + highlighted(art.text, [(i.evidence_start, i.evidence_end) for i in incidents]) + "</p></div>")
     if st.button(f"Save {len(articles)} article(s) to the store", type="primary", key="upload_save"):

@@ -249,3 +249,12 @@ def test_popup_source_without_outlet_has_no_stray_comma(frame):
 def test_missing_substance_is_left_out():
     assert mapview.figures_text({"quantity_kg": 5.0, "substance": float("nan")}) == "5 kg"
     assert mapview.figures_text({"quantity_kg": 1500.0, "substance": "cocaine"}) == "1,500 kg of cocaine"
+
+
+def test_popup_names_the_article_language():
+    from dashboard.mapview import popup_html
+
+    html = popup_html({"type": "seizure", "date": "2021-05-02", "place": "Pichari", "evidence": "Se incautaron",
+                       "language": "es", "title": "Nota"})
+    assert "Article language: es" in html and "<blockquote lang='es'>" in html
+    assert "Article language" not in popup_html({"type": "seizure", "evidence": "x", "title": "t"})

@@ -215,3 +215,22 @@ def test_store_name_in_the_caption_is_plain_text(store_file, tmp_path, monkeypat
     (caption,) = [c.value for c in at.caption if "incidents match the filters" in c.value]
     head, name = caption.split(" · store: ")
     assert head == "9 of 11 incidents match the filters" and _markdown_literal(name) == db.name
+
+
+def test_upload_preview_has_a_time_budget_per_article():
+    from datetime import date
+
+    from dashboard.corpus import parse_article
+    from dashboard.extraction import Extractor
+    from dashboard.ui_upload import preview
+
+    small = parse_article(b"Police seized 90 kilograms of cocaine in Tocache on May 2.\n", "small.txt",
+                          {"published": date(2021, 5, 4)})
+    huge = parse_article(b"Police seized 90 kilograms of cocaine in Tocache on May 2. " * 5000, "huge.txt",
+                         {"published": date(2021, 5, 4)})
+    seen = []
+    out = preview([huge, small], Extractor(), budget=0.05, on_progress=lambda n, total: seen.append((n, total)))
+    (a1, inc1, problem1), (a2, inc2, problem2) = out
+    assert a1.name == "huge.txt" and inc1 == [] and "huge.txt" in problem1
+    assert a2.name == "small.txt" and problem2 is None and [i.type for i in inc2] == ["seizure"]
+    assert seen == [(1, 2), (2, 2)]
