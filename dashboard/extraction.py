@@ -209,6 +209,7 @@ class _Run:
         triggered = self._triggered()
         if not triggered:
             return []
+        self.triggered = triggered
         self._check_time()
         self.datelines = self._datelines()
         self.place_at = self._place_index(triggered)
@@ -421,9 +422,14 @@ class _Run:
         reported = self._outlet(text)
         # Context when the sentence names no place: the sentences before it in its paragraph, else the next one
         # when it goes on about the same thing ("The airstrips were located in ..."), else the article's lead.
-        if not excluded and (not places or all(p.kind == "country" for p in places)):
+        if not places or all(p.kind == "country" for p in places):
+            mine = {k for k, _ in found}
             for j in (i - 1, i + 1, i - 2, i - 3):
-                if 0 <= j < len(self.sentences) and self.sentences[j].paragraph == sent.paragraph:
+                # a neighbour that reports an event of another kind is another operation, with its own place
+                other_event = (j in self.triggered and not mine & set(self.triggered[j])
+                               and not (self.st.anaphora and self.st.anaphora.match(self.sentences[j].text)))
+                if 0 <= j < len(self.sentences) and self.sentences[j].paragraph == sent.paragraph \
+                        and not other_event:
                     more, more_text, _, more_excl = self._places(self.sentences[j])
                     if more and not more_excl and not all(p.kind == "country" for p in more):
                         places, place_text, place_strength = more, more_text, 1

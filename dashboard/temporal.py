@@ -203,8 +203,8 @@ def _relative(rel, m: re.Match, pack: LanguagePack) -> DateMention | None:
         return None
     if rel.ago:
         return DateMention(m.start(), m.end(), "rel_span", m.group(), extra=f"ago:{int(n)}:{unit}")
-    direction = pack.section("dates", "directions", default={}).get((g.get("dir") or "").lower(), "after")
-    return DateMention(m.start(), m.end(), "offset", m.group(), extra=f"{direction}:{int(n)}:{unit}")
+    sign = int(pack.section("dates", "directions", default={}).get((g.get("dir") or "").lower(), -1))
+    return DateMention(m.start(), m.end(), "offset", m.group(), extra=f"{sign}:{int(n)}:{unit}")
 
 
 def _last_on_or_before(month: int, day: int, ref: date) -> date | None:
@@ -322,10 +322,9 @@ def _resolve(mention: DateMention, ref: date | None, anchor: Resolved | None, pa
     if k == "offset":
         if anchor is None:
             return None
-        direction, n, unit = (mention.extra or "after:1:day").split(":")
-        # "X happened a month after Y": the anchor is X's date, so Y lies before it
-        sign = -1 if direction == "after" else 1
-        return _offset(anchor.date, sign * int(n), unit)
+        sign, n, unit = (mention.extra or "-1:1:day").split(":")
+        # the pack says which way: "X happened a month after Y" puts Y before X's date; "two days later" after it
+        return _offset(anchor.date, int(sign) * int(n), unit)
     return None
 
 

@@ -260,3 +260,25 @@ def test_time_budget_stops_a_long_extraction_with_a_message(extractor):
     # without a budget the same article is read through (linear time: see bench/run_pipeline.py)
     assert events(extractor.extract(article("Police seized 200 kilograms of cocaine in Tocache on March 3.\n"),
                                     budget=30))
+
+
+def test_round_up_across_sentences_keeps_each_operation_apart(extractor):
+    # dates.directions: "two days later" counts forward from the date before it; a neighbour sentence that
+    # reports another kind of operation lends it no place (the seizure takes the lead's zone, not Pichari)
+    inc = events(extractor.extract(article(
+        "AYACUCHO, Peru (Reuters) - Police and soldiers carried out three operations in the VRAEM last week. On "
+        "Tuesday they destroyed a clandestine airstrip near Llochegua. Two days later, a patrol came under fire "
+        "near Pichari; one soldier was wounded. On Saturday, agents seized 340 kilograms of cocaine paste in a "
+        "truck on the road to Kimbiri.\n", published=date(2021, 3, 15))))
+    got = {i.type: (i.date, i.place_ids) for i in inc}
+    assert got == {"airstrip_destruction": ("2021-03-09", ["town:llochegua"]),
+                   "ambush": ("2021-03-11", ["town:pichari"]),
+                   "seizure": ("2021-03-13", ["zone:vraem"])}
+
+
+def test_totals_over_months_are_background(extractor):
+    # background: "between January and June", "nationwide"
+    inc = extractor.extract(article(
+        "Between January and June, police destroyed 54 laboratories and seized 12 tonnes of drugs nationwide, the "
+        "ministry said on Monday.\n", published=date(2021, 7, 15)))
+    assert inc and all(i.background for i in inc)
