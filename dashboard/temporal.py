@@ -45,7 +45,7 @@ class Resolved:
 
 
 @functools.lru_cache(maxsize=16)
-def _shapes(pack: LanguagePack) -> tuple[tuple[str, re.Pattern, bool], ...]:
+def _shapes(pack: LanguagePack) -> tuple[tuple[str, re.Pattern, tuple[str, ...]], ...]:
     months = sorted(pack.section("dates", "months", default={}), key=len, reverse=True)
     month_alt = "|".join(re.escape(m) for m in months)
     parts = sorted(pack.section("dates", "month_parts", default={}), key=len, reverse=True)
@@ -58,12 +58,14 @@ def _shapes(pack: LanguagePack) -> tuple[tuple[str, re.Pattern, bool], ...]:
         return rf"(?P<{g}>[0-3]?\d)(?:st|nd|rd|th|º|°)?"
 
     out = []
-    for kind, template in pack.section("dates", "patterns", default=[]):
+    for kind, template, *cues in pack.section("dates", "patterns", default=[]):
         rx = (template.replace("<M1>", month("m1")).replace("<M2>", month("m2"))
               .replace("<D1>", day("d1")).replace("<D2>", day("d2"))
               .replace("<Y1>", r"(?P<y1>(?:19|20)\d\d)").replace("<Y2>", r"(?P<y2>(?:19|20)\d\d)")
               .replace("<MM1>", r"(?P<mm1>[01]?\d)").replace("<PART>", rf"(?P<part>{part_alt})"))
-        out.append((kind, re.compile(rx, re.IGNORECASE), "<M1>" in template))
+        # cue words: the month names for a shape with a month, else the ones the pack gives (none: whole text)
+        cue = ("month",) if "<M1>" in template else tuple(w.lower() for w in (cues[0] if cues else ()))
+        out.append((kind, re.compile(rx, re.IGNORECASE), cue))
     return tuple(out)
 
 
@@ -87,8 +89,9 @@ def find_dates(text: str, pack: LanguagePack | None = None) -> list[DateMention]
         return True
 
     months = _windows(_month_cues(pack), lower)
-    for kind, rx, needs_month in _shapes(pack):
-        for m in _finditer(rx, text, months if needs_month else None):
+    for kind, rx, cue in _shapes(pack):
+        windows = months if cue == ("month",) else _windows(cue, lower) if cue else None
+        for m in _finditer(rx, text, windows):
             if free(*m.span()):
                 mention = _absolute(kind, m, pack)
                 if mention is not None:
