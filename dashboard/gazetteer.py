@@ -328,6 +328,10 @@ class Gazetteer:
             district_rows[code] = row
             self._add(f"dist:{code}", name, "district", row.geometry,
                       department=self._dep_by_code.get(code[:2]), province=prov_names.get(code[:4]), district=name)
+        # Districts created after the 2007 layer have no polygon: their names point at the province holding them.
+        for prov_code, new_names in (names.get("new_districts") or {}).items():
+            if f"prov:{prov_code}" in self.places:
+                self._alias_all(new_names, self.places[f"prov:{prov_code}"])
         self.districts = gpd.GeoDataFrame(
             {"ubigeo": list(district_rows), "geometry": [r.geometry for r in district_rows.values()]}, crs=4326)
         self._district_tree = shapely.STRtree(self.districts.geometry.values)

@@ -282,3 +282,12 @@ def test_totals_over_months_are_background(extractor):
         "Between January and June, police destroyed 54 laboratories and seized 12 tonnes of drugs nationwide, the "
         "ministry said on Monday.\n", published=date(2021, 7, 15)))
     assert inc and all(i.background for i in inc)
+
+
+def test_aircraft_hit_by_gunfire_is_an_ambush(extractor, gazetteer):
+    # triggers.ambush: forces on the move "hit by gunfire"; "died" with it counts the dead; a post-2007 district
+    inc = events(extractor.extract(article(
+        "LIMA, Peru (AP) — Six soldiers died Sunday when their helicopter was hit by gunfire while landing near a "
+        "base in the Vizcatán del Ene district, the armed forces said Monday.\n", published=date(2021, 11, 10))))
+    (amb,) = inc
+    assert (amb.type, amb.date, amb.killed, amb.place_ids) == ("ambush", "2021-11-07", 6, ["prov:1206"])

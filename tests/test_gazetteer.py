@@ -489,3 +489,10 @@ def test_concurrent_imports_keep_each_others_places(tmp_path, monkeypatch):
     second.join(10)
     g = Gazetteer(user_dir=tmp_path / "g")
     assert {"town:gn990071", "town:gn990072"} <= set(g.places)
+
+
+def test_districts_created_after_2007_resolve_to_their_province(gazetteer):
+    # no polygon in the 2007 layer: "somewhere in Satipo province", never a made-up point
+    (place, *_) = gazetteer.match("Vizcatán del Ene")
+    assert place.id == "prov:1206" and place.kind == "province"
+    assert gazetteer.match("Villa Kintiarina")[0].id == "prov:0809"
