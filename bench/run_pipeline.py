@@ -10,7 +10,16 @@ the median of several runs, and the join is compared with a bare ``geopandas.sjo
 - region join of 1,000,000 points: <= 1.5x one bare ``sjoin`` of the same points against the districts;
 - building a store from 10,000 articles: peak memory < 1 GiB (measured in a child process).
 
-Last measured (2026-11-22, 2-core machine; medians, and the spread of repeated runs):
+- a long one-line article (250 KB, 500 KB, 1 MB of event sentences): time linear in size (ratio for 4x <= 5x).
+
+Measured 2026-11-23 after the language-pack rewrite, with three other jobs on the 2 cores (load average 3-6):
+- extraction 220 articles/s wall clock on 500 synthetic articles (CPU time 164-234 articles/s over several runs);
+  the 36 real English development articles 180-288 articles/s CPU time. Dates are found in one pass per article,
+  each pattern only near its cue words (3x faster than scanning every sentence with every pattern);
+- a long article: 250 KB 3.0 s, 500 KB 7.4 s, 1 MB 16.9 s (ratio 5.5, loaded machine); before the rewrite 1 MB of
+  place-bearing sentences took over a minute.
+
+Earlier (2026-11-22, 2-core machine; medians, and the spread of repeated runs):
 - extraction 330-400 articles/s on 500 articles of ~630 words (8% event sentences); 255-285 when another
   benchmark or the test suite shared the machine;
 - gazetteer 119,000-166,000 lookups/s;
