@@ -157,7 +157,12 @@ class _PackState:
         self.lex = lex
         self.pack: LanguagePack = lex.pack
         triggers = self.pack.triggers
-        self.keyword_type = {w: k for k, t in triggers.items() for w in t.keywords if k in lex.types}
+        # keyword -> every type that lists it (two types may share a keyword)
+        self.keyword_type: dict[str, set[str]] = {}
+        for k, t in triggers.items():
+            if k in lex.types:
+                for w in t.keywords:
+                    self.keyword_type.setdefault(w, set()).add(k)
         self.no_keywords = [k for k, t in triggers.items() if not t.keywords and k in lex.types]
         words = sorted(self.keyword_type, key=len, reverse=True)
         self.keyword_re = re.compile("|".join(map(re.escape, words)) if words else "(?!)")
@@ -241,7 +246,7 @@ class _Run:
         for m in st.keyword_re.finditer(self.article.text.lower()):
             i = bisect.bisect_right(starts, m.start()) - 1
             if i >= 0 and m.start() < sentences[i].end:
-                maybe.setdefault(i, set()).add(st.keyword_type[m.group()])
+                maybe.setdefault(i, set()).update(st.keyword_type[m.group()])
         for key in st.no_keywords:
             for i in range(len(sentences)):
                 maybe.setdefault(i, set()).add(key)
