@@ -438,7 +438,7 @@ class _Run:
                      if not rep and r.precision != "year"]
             if dated:
                 return min(dated, key=lambda t: t[0])[1], 1
-        if self.lead_when is not None and i > 0:
+        if self.lead_when is not None:
             return self.lead_when, 0
         if report_date is not None:
             return report_date, 0

@@ -311,3 +311,10 @@ def test_pack_is_chosen_per_article(gazetteer):
     assert (es_inc.language, es_inc.quantity_kg) == ("es", 1500)
     assert (en_inc.language, en_inc.quantity_kg) == ("en", 1500)
 
+
+def test_the_first_sentence_takes_the_date_the_lead_gives_later(extractor):
+    # the event is told first, its date in the next paragraph of the lead: that date is the best the text offers
+    (inc,) = extractor.extract(article(
+        "La Policía incautó 120 kilos de cocaína en una vivienda del distrito de Pichari, en la región Cusco.\n\n"
+        "Los agentes ingresaron a la vivienda el 3 de marzo de 2021 con apoyo de fiscales antidrogas de la zona.\n"))
+    assert (inc.type, inc.date, inc.flags) == ("seizure", "2021-03-03", ["date from context"])
