@@ -318,3 +318,15 @@ def test_the_first_sentence_takes_the_date_the_lead_gives_later(extractor):
         "La Policía incautó 120 kilos de cocaína en una vivienda del distrito de Pichari, en la región Cusco.\n\n"
         "Los agentes ingresaron a la vivienda el 3 de marzo de 2021 con apoyo de fiscales antidrogas de la zona.\n"))
     assert (inc.type, inc.date, inc.flags) == ("seizure", "2021-03-03", ["date from context"])
+
+
+@pytest.mark.parametrize("text, kg", [
+    ("Se hallaron 2.4 toneladas de cocaína.", 2400),  # a point before one digit: a decimal point
+    ("Se erradicaron 6496.64 hectáreas y se hallaron 59.51 toneladas de droga.", 59510),
+    ("Se decomisaron 3 407 kilogramos de cocaína.", 3407),  # thousands grouped by a space
+    ("El peso fue de 2 470.850 kilogramos de droga.", 2470.85),  # space groups: the point is decimal
+    ("Se hallaron 1.200 kilos de cocaína.", 1200),  # a point before three digits still groups thousands
+])
+def test_numbers_in_the_other_convention(es, text, kg):
+    got, _, _ = figures.quantity(text, es)
+    assert got == pytest.approx(kg)
