@@ -285,9 +285,14 @@ def test_aggregates_are_background(extractor):
     assert inc.background
 
 
-def test_a_recall_of_years_ago_is_background(extractor):
-    (inc,) = extractor.extract(article(
-        "Hace diez años, senderistas emboscaron una patrulla en Pichari y mataron a cinco soldados.\n"))
+@pytest.mark.parametrize("text", [
+    "Hace diez años, senderistas emboscaron una patrulla en Pichari y mataron a cinco soldados.",
+    "En la década de 1990 senderistas emboscaron una patrulla en Pichari y mataron a cinco soldados.",
+    # "otro cargamento ... fue": an earlier haul named for comparison
+    "Otro cargamento de 500 kilos de cocaína fue incautado en Paita el lunes.",
+])
+def test_recalls_are_background(extractor, text):
+    (inc,) = extractor.extract(article(text + "\n"))
     assert inc.background
 
 
