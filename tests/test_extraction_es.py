@@ -51,6 +51,7 @@ def test_stopwords_detect_spanish_without_metadata(extractor):
     ("Narcoterroristas atacaron la base contraterrorista de Llochegua el lunes.", "armed_attack"),
     ("Un enfrentamiento entre soldados y senderistas se registró el lunes en Pichari.", "armed_attack"),
     ("Un atentado contra la comisaría de Pichari se produjo el lunes.", "armed_attack"),
+    ("Un ataque en Pichari dejó el lunes un soldado herido.", "armed_attack"),
     ("La Policía incautó 200 kilos de cocaína el lunes en Paita.", "seizure"),
     ("Agentes decomisaron droga el lunes en Paita.", "seizure"),
     ("En Paita, la Policía halló 40 kilos de marihuana ocultos en un camión el lunes.", "seizure"),
@@ -170,6 +171,7 @@ def test_packages_are_counted_not_weighed(es):
     ("Los atacantes asesinaron a tres comuneros.", 3, None),
     ("Un soldado murió y otro quedó herido.", 1, 1),
     ("Subió a 5 el número de muertos del ataque.", 5, None),
+    ("El ataque dejó un muerto y una decena de heridos.", 1, 10),
 ])
 def test_casualties_in_spanish(es, text, killed, wounded):
     assert figures.casualties(text, es) == (killed, wounded)
@@ -178,6 +180,7 @@ def test_casualties_in_spanish(es, text, killed, wounded):
 @pytest.mark.parametrize("text, unit, count", [
     ("Fueron detenidos cuatro colombianos.", "arrested", 4),
     ("La Policía detuvo a tres presuntos narcotraficantes.", "arrested", 3),
+    ("Un joven cayó en manos de la Policía.", "arrested", 1),
     ("Destruyeron 24 pistas de aterrizaje clandestinas.", "airstrips", 24),
     ("Desmantelaron 13 laboratorios y 5 pozas de maceración.", "labs", 13),
     ("Erradicaron 1.250 hectáreas de coca.", "hectares", 1250),
@@ -233,6 +236,7 @@ def test_a_mayor_of_a_place_does_not_place_the_event(extractor):
     ("Lima, 5 de mayo (Andina).- ", "Andina"),
     ("AYACUCHO.- ", None),
     ("Huancayo: ", None),
+    ("LIMA (Andina) - ", "Andina"),
 ])
 def test_datelines_name_the_desk_not_the_event(extractor, dateline, wire):
     (inc,) = extractor.extract(article(
