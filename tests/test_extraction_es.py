@@ -278,9 +278,27 @@ def test_acronyms_come_from_the_taxonomy():
 
 
 # ---------------------------------------------------------------------------------------------- statements
-def test_modal_and_purpose_clauses_are_not_events(extractor):
-    assert extractor.extract(article("La Policía podría incautar más droga el lunes en Paita.\n")) == []
-    assert extractor.extract(article("Llegaron el lunes a Pichari para erradicar 300 hectáreas de coca.\n")) == []
+@pytest.mark.parametrize("text", [
+    "La Policía podría incautar más droga el lunes en Paita.",
+    "Llegaron el lunes a Pichari para erradicar 300 hectáreas de coca.",
+    "La Policía busca capturar el lunes a los narcotraficantes de Pichari.",
+])
+def test_modal_purpose_and_aim_clauses_are_not_events(extractor, text):
+    assert extractor.extract(article(text + "\n")) == []
+
+
+def test_charges_hide_only_the_trigger_they_name(extractor):
+    # "acusado de asesinar ...": the charge is no attack; the capture after it is the event
+    incs = extractor.extract(article(
+        "Juan Pérez, acusado de asesinar a tres policías en Pichari, fue capturado el lunes.\n"))
+    assert [i.type for i in incs] == ["arrest"]
+    # the people charged are the subject of an arrest, which stays an event
+    incs = extractor.extract(article("Cuatro acusados de narcotráfico fueron detenidos el lunes en Pichari.\n"))
+    assert [(i.type, i.count) for i in incs] == [("arrest", 4)]
+    # looking for those responsible for an attack does not make the attack a statement
+    incs = extractor.extract(article(
+        "La Policía busca a los responsables del ataque a la base de Pichari del lunes.\n"))
+    assert [i.type for i in incs] == ["armed_attack"]
 
 
 def test_aggregates_are_background(extractor):
