@@ -172,6 +172,7 @@ def test_packages_are_counted_not_weighed(es):
     ("Un soldado murió y otro quedó herido.", 1, 1),
     ("Subió a 5 el número de muertos del ataque.", 5, None),
     ("El ataque dejó un muerto y una decena de heridos.", 1, 10),
+    ("Tres soldados murieron y otros tantos resultaron heridos.", 3, 3),
 ])
 def test_casualties_in_spanish(es, text, killed, wounded):
     assert figures.casualties(text, es) == (killed, wounded)
