@@ -74,6 +74,13 @@ def test_an_ambush_needs_security_forces(extractor):
     assert "ambush" not in [i.type for i in incs]
 
 
+def test_a_death_is_an_attack_only_beside_violence(extractor):
+    assert extractor.extract(article("Un soldado murió el lunes en un accidente de tránsito en Pichari.\n")) == []
+    assert extractor.extract(article("Un campesino perdió la vida el lunes en el río, en Pichari.\n")) == []
+    (inc,) = extractor.extract(article("Un soldado murió el lunes durante un ataque senderista en Pichari.\n"))
+    assert (inc.type, inc.killed) == ("armed_attack", 1)
+
+
 def test_a_light_aircraft_captured_is_a_seizure(extractor):
     (inc,) = extractor.extract(article(
         "El lunes la Policía capturó una avioneta con matrícula boliviana en Pichari.\n"))
