@@ -87,6 +87,13 @@ def test_a_light_aircraft_captured_is_a_seizure(extractor):
     assert inc.type == "seizure"
 
 
+def test_finding_out_is_not_finding_drugs(extractor):
+    assert extractor.extract(article(
+        "Los fiscales descubrieron que la droga salía por el puerto de Paita el lunes.\n")) == []
+    (inc,) = extractor.extract(article("Los agentes encontraron droga en una mochila el lunes en Paita.\n"))
+    assert inc.type == "seizure"
+
+
 def test_arrest_warrants_and_precursors_alone_are_not_events(extractor):
     # "orden de captura" names a warrant, not a capture
     assert extractor.extract(article("El juez dictó orden de captura contra el alcalde de Pichari el lunes.\n")) == []
