@@ -123,6 +123,7 @@ def test_arrest_warrants_and_precursors_alone_are_not_events(extractor):
     ("el 3 de marzo del 2019", "2019-03-03", "2019-03-03"),
     ("el 03/02/2021", "2021-02-03", "2021-02-03"),  # day first
     ("del 3 al 7 de marzo", "2021-03-03", "2021-03-07"),
+    ("los días 5 y 6 de marzo", "2021-03-05", "2021-03-06"),
     ("entre el 28 de febrero y el 2 de marzo", "2021-02-28", "2021-03-02"),
     ("hace dos días", "2021-03-08", "2021-03-08"),
 ])
