@@ -116,6 +116,7 @@ def test_arrest_warrants_and_precursors_alone_are_not_events(extractor):
     ("a inicios de febrero", "2021-02-01", "2021-02-10"),
     ("a mediados de enero", "2021-01-11", "2021-01-20"),
     ("a fines de febrero", "2021-02-21", "2021-02-28"),
+    ("la última semana de febrero", "2021-02-22", "2021-02-28"),
     ("en setiembre", "2020-09-01", "2020-09-30"),  # Peru's spelling; after March, so last year's
     ("en septiembre", "2020-09-01", "2020-09-30"),
     ("el 3 de marzo", "2021-03-03", "2021-03-03"),
@@ -184,6 +185,7 @@ def test_packages_are_counted_not_weighed(es):
     ("Cuatro policías murieron y dos resultaron heridos.", 4, 2),
     ("El ataque dejó seis muertos.", 6, None),
     ("Los atacantes asesinaron a tres comuneros.", 3, None),
+    ("Los soldados abatieron a dos terroristas.", 2, None),
     ("Un soldado murió y otro quedó herido.", 1, 1),
     ("Subió a 5 el número de muertos del ataque.", 5, None),
     ("El ataque dejó un muerto y una decena de heridos.", 1, 10),
@@ -253,6 +255,7 @@ def test_a_mayor_of_a_place_does_not_place_the_event(extractor):
     ("AYACUCHO.- ", None),
     ("Huancayo: ", None),
     ("LIMA (Andina) - ", "Andina"),
+    ("PUCALLPA, 9 mar (ANDINA).- ", "ANDINA"),
 ])
 def test_datelines_name_the_desk_not_the_event(extractor, dateline, wire):
     (inc,) = extractor.extract(article(
