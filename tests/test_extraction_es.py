@@ -10,7 +10,7 @@ import pytest
 
 from dashboard import figures, temporal
 from dashboard.corpus import parse_article
-from dashboard.extraction import Extractor, detect_language
+from dashboard.extraction import Extractor, _untallied, detect_language
 from dashboard.langpack import load_pack
 from dashboard.taxonomy import load_lexicon
 
@@ -174,6 +174,18 @@ def test_precursors_and_coca_leaf_are_not_drug_quantities(es):
     text = "Hallaron 500 kilos de insumos químicos fiscalizados, 2 toneladas de hoja de coca y 20 kilos de PBC."
     assert [(kg, sub) for _, kg, _, sub in figures.quantities(text, es)] == [(20, "cocaine base paste")]
     assert figures.quantities("Hallaron 3 toneladas de insumos químicos.", es) == []
+
+
+def test_rates_totals_and_tallies(es):
+    # what a lab produced each month is no seizure
+    assert figures.quantities("El laboratorio producía 600 kilos de cocaína al mes.", es) == []
+    # a stated total wins over its parts
+    kg, total, _ = figures.quantity("Hallaron 20 kilos en una casa y 30 en otra, un total de 50 kilos de cocaína.", es)
+    assert (kg, total) == (50, True)
+    # "desde 2008": the group's tally, not this attack's dead (the extractor reads casualties before the tally)
+    text = "Los terroristas mataron a 3 soldados el lunes en Pichari y desde 2008 han asesinado a 40 personas."
+    assert figures.casualties(_untallied(text, es.regex("casualties", "tally")), es) == (3, None)
+    assert figures.casualties(text, es) == (40, None)
 
 
 def test_packages_are_counted_not_weighed(es):
