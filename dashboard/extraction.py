@@ -293,10 +293,15 @@ class _Run:
         return [i for i, s in enumerate(self.sentences) if len(s.text.split()) >= LEAD_MIN_WORDS][:3]
 
     def _lead_date(self) -> temporal.Resolved | None:
-        """The first specific date of the article's lead, report dates last."""
-        found = [(rep, off, r) for i in self.lead
-                 for off, r, kind, _, rep in self.dates.get(i, []) if _specific(r) and not self._old(r)]
-        return min(found, key=lambda t: (t[0], t[1]))[2] if found else None
+        """The first date of the article's lead, report dates last.
+
+        A specific date first, else one of up to a month ("between May 10 and 31"); a report date ("said on
+        Tuesday") only when the lead gives no other, as when the story was told says least about the event.
+        """
+        found = [(rep, not _specific(r), off, r) for i in self.lead
+                 for off, r, kind, _, rep in self.dates.get(i, [])
+                 if (_specific(r) or (r.date_end - r.date).days <= 31) and not self._old(r)]
+        return min(found, key=lambda t: t[:3])[3] if found else None
 
     def _lead_places(self) -> tuple[list[Place], str | None]:
         """The places of the article's lead: where most news says its main event happened."""

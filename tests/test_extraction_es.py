@@ -388,3 +388,12 @@ def test_the_first_sentence_takes_the_date_the_lead_gives_later(extractor):
 def test_numbers_in_the_other_convention(es, text, kg):
     got, _, _ = figures.quantity(text, es)
     assert got == pytest.approx(kg)
+
+
+def test_the_lead_dates_the_event_before_the_report_date(extractor):
+    # "informó hoy" is when it was told; the lead's range says when it happened
+    (inc,) = extractor.extract(article(
+        "El Comando Conjunto informó hoy que las fuerzas del orden destruyeron 12 pistas de aterrizaje clandestinas "
+        "en el Vraem.\n\nLas acciones se realizaron entre el 1 y el 20 de febrero en dos etapas, según el "
+        "comunicado oficial de la institución.\n"))
+    assert (inc.type, inc.date, inc.date_end) == ("airstrip_destruction", "2021-02-01", "2021-02-20")
