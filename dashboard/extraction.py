@@ -700,10 +700,24 @@ def _choose_places(places: list[Place]) -> list[Place]:
     if len(unique) == 1:
         return unique
     non_country = [p for p in unique if p.kind != "country"] or unique
+    # "Vista Alegre, in Curimaná district, Padre Abad province": a town or district outside every province and
+    # department named beside it is a namesake elsewhere, when another one lies inside them.
+    wide = [p for p in non_country if p.kind in ("department", "province")]
+    fine = [p for p in non_country if p.kind in ("district", "town")]
+    inside = [p for p in fine if any(_inside(p, w) for w in wide)]
+    if inside and len(inside) < len(fine):
+        non_country = [p for p in non_country if p not in fine or p in inside]
     kinds = {p.kind for p in non_country}
     if len(kinds) == 1 and len(non_country) > 1 and non_country[0].kind in ("department", "province", "district"):
         return non_country
     return [min(non_country, key=lambda p: (p.precision, 0 if p.kind != "river" else 1))]
+
+
+def _inside(place: Place, wide: Place) -> bool:
+    """Whether a town or district lies in a department or province, by the gazetteer's admin names."""
+    if wide.kind == "department":
+        return place.department == wide.department
+    return (place.department, place.province) == (wide.department, wide.province)
 
 
 def _best_places(group: list[_Candidate]) -> list[Place]:

@@ -397,3 +397,11 @@ def test_the_lead_dates_the_event_before_the_report_date(extractor):
         "en el Vraem.\n\nLas acciones se realizaron entre el 1 y el 20 de febrero en dos etapas, según el "
         "comunicado oficial de la institución.\n"))
     assert (inc.type, inc.date, inc.date_end) == ("airstrip_destruction", "2021-02-01", "2021-02-20")
+
+
+def test_a_namesake_outside_the_province_named_beside_it_is_dropped(extractor):
+    # the gazetteer's two Vista Alegre districts lie in Amazonas and Ica, not in Padre Abad (Ucayali)
+    (inc,) = extractor.extract(article(
+        "El lunes la Policía incautó 30 kilos de cocaína en Vista Alegre, distrito de Curimaná, provincia de "
+        "Padre Abad.\n"))
+    assert inc.place_ids == ["dist:250303"]
