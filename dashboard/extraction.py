@@ -304,8 +304,12 @@ class _Run:
         return min(found, key=lambda t: t[:3])[3] if found else None
 
     def _lead_places(self) -> tuple[list[Place], str | None]:
-        """The places of the article's lead: where most news says its main event happened."""
-        for i in self.lead:
+        """The places of the article's lead: where most news says its main event happened.
+
+        A lead that names no place but the country ("in southern Peru") leaves it to the first place the article
+        gives later.
+        """
+        for i in [*self.lead, *range(len(self.sentences))]:
             places, text, _, _ = self._places(self.sentences[i])
             if places and not all(p.kind == "country" for p in places):
                 return places, text

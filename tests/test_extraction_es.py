@@ -405,3 +405,14 @@ def test_a_namesake_outside_the_province_named_beside_it_is_dropped(extractor):
         "El lunes la Policía incautó 30 kilos de cocaína en Vista Alegre, distrito de Curimaná, provincia de "
         "Padre Abad.\n"))
     assert inc.place_ids == ["dist:250303"]
+
+
+def test_a_lead_naming_only_the_country_takes_the_first_place_given_later(extractor):
+    # the lead (sentences of ten words or more) names only Peru; a short line after it names the place
+    (inc,) = extractor.extract(article(
+        "Dos presuntos senderistas murieron el lunes en un enfrentamiento con una patrulla militar en la selva "
+        "del sur del Perú, informaron fuentes oficiales.\n\n"
+        "La patrulla recorría Pichari.\n\n"
+        "El comunicado oficial no precisó cuántos integrantes tenía la columna ni hacia dónde se dirigía.\n\n"
+        "Los militares mantienen las operaciones de búsqueda y patrullaje en toda la zona desde entonces.\n"))
+    assert (inc.type, inc.place_ids) == ("armed_attack", ["town:pichari"])
