@@ -172,6 +172,7 @@ class _PackState:
         self.dateline = p.regex("places", "dateline", flags=0)
         self.relational = p.regex("places", "relational")
         self.not_place = p.regex("places", "not_place", flags=0)
+        self.direction = p.regex("places", "direction")
         self.not_place_after = p.regex("places", "not_place_after", flags=0)
         self.unknown = p.regex("places", "unknown", flags=0)
         self.generic = p.regex("generic")
@@ -332,18 +333,28 @@ class _Run:
         return [i for i, s in enumerate(self.sentences) if len(s.text.split()) >= LEAD_MIN_WORDS][:3]
 
     def _lead_date(self) -> temporal.Resolved | None:
-        """The first specific date of the article's lead, report dates last."""
-        found = [(rep, off, r) for i in self.lead
-                 for off, r, kind, _, rep in self.dates.get(i, []) if _specific(r) and not self._old(r)]
-        return min(found, key=lambda t: (t[0], t[1]))[2] if found else None
+        """The first date of the article's lead, report dates last.
+
+        A specific date first, else one of up to a month ("between May 10 and 31"); a report date ("said on
+        Tuesday") only when the lead gives no other, as when the story was told says least about the event.
+        """
+        found = [(rep, not _specific(r), off, r) for i in self.lead
+                 for off, r, kind, _, rep in self.dates.get(i, [])
+                 if (_specific(r) or (r.date_end - r.date).days <= 31) and not self._old(r)]
+        return min(found, key=lambda t: t[:3])[3] if found else None
 
     def _lead_places(self) -> tuple[list[Place], str | None]:
-        """The places of the article's lead: where most news says its main event happened."""
-        for lenient in (False, True):  # then even "shipped from Lima's airport": better than no place at all
-            for i in self.lead:
-                places, text, _, _ = self._places(self.sentences[i], lenient)
-                if places and not all(p.kind == "country" for p in places):
-                    return places, text
+        """The places of the article's lead: where most news says its main event happened.
+
+        Then even a place of origin in the lead ("shipped from Lima's airport": better than no place at all); a
+        lead that names no place but the country ("in southern Peru") leaves it to the first place given later.
+        """
+        order = [(i, False) for i in self.lead] + [(i, True) for i in self.lead]
+        order += [(i, False) for i in range(len(self.sentences)) if i not in self.lead]
+        for i, lenient in order:
+            places, text, _, _ = self._places(self.sentences[i], lenient)
+            if places and not all(p.kind == "country" for p in places):
+                return places, text
         return [], None
 
     def _old(self, r: temporal.Resolved) -> bool:
@@ -569,9 +580,11 @@ class _Run:
         excluded = False
         for s, e, p in here:
             before = sent.text[max(0, s - sent.start - 40):s - sent.start]
-            if not lenient and st.relational and st.relational.search(before):  # "north of the VRAEM", "bound for"
-                excluded = excluded or p.is_peru
-                continue
+            if st.relational and st.relational.search(before):  # "north of the VRAEM", "bound for Belgium"
+                # lenient: an origin or destination will do for want of anything better, a direction never
+                if not lenient or (st.direction and st.direction.search(before)):
+                    excluded = excluded or p.is_peru
+                    continue
             if st.not_place and st.not_place.search(before):  # "reported Diario Cronicas Iquitos"
                 continue
             if st.not_place_after and st.not_place_after.search(sent.text[e - sent.start:e - sent.start + 30]):
@@ -868,10 +881,24 @@ def _choose_places(places: list[Place]) -> list[Place]:
     if len(unique) == 1:
         return unique
     non_country = [p for p in unique if p.kind != "country"] or unique
+    # "Vista Alegre, in Curimaná district, Padre Abad province": a town or district outside every province and
+    # department named beside it is a namesake elsewhere, when another one lies inside them.
+    wide = [p for p in non_country if p.kind in ("department", "province")]
+    fine = [p for p in non_country if p.kind in ("district", "town")]
+    inside = [p for p in fine if any(_inside(p, w) for w in wide)]
+    if inside and len(inside) < len(fine):
+        non_country = [p for p in non_country if p not in fine or p in inside]
     kinds = {p.kind for p in non_country}
     if len(kinds) == 1 and len(non_country) > 1 and non_country[0].kind in ("department", "province", "district"):
         return non_country
     return [min(non_country, key=lambda p: (p.precision, 0 if p.kind != "river" else 1))]
+
+
+def _inside(place: Place, wide: Place) -> bool:
+    """Whether a town or district lies in a department or province, by the gazetteer's admin names."""
+    if wide.kind == "department":
+        return place.department == wide.department
+    return (place.department, place.province) == (wide.department, wide.province)
 
 
 def _best_places(group: list[_Candidate]) -> list[Place]:

@@ -79,9 +79,12 @@ class LanguagePack:
         dec = re.escape(nums.get("decimal_mark", "."))
         thou = re.escape(nums.get("thousands_mark", ","))
         digits = rf"\d{{1,3}}(?:{thou}\d{{3}})+(?:{dec}\d+)?|\d+(?:{dec}\d+)?"
+        # Press that mixes conventions: "2.4 toneladas" beside "1.200 kilos", "3 407 kilogramos" (see _mixed).
         alt = nums.get("alt_decimal_mark")
-        if alt:  # "1,5 tons" in copy translated from Spanish: a decimal comma never has three digits after it
-            digits = rf"\d+{re.escape(alt)}\d{{1,2}}(?!\d)|" + digits
+        if alt:
+            digits = rf"\d+{re.escape(alt)}(?:\d{{1,2}}|\d{{4,}})(?!\d)|" + digits
+        if nums.get("space_groups"):
+            digits = r"\d{1,3}(?: \d{3})+(?:[.,]\d+)?(?![\d.,])|" + digits
         units = nums.get("units", [])
         tens = nums.get("tens", [])
         scales = list(nums.get("scales", {}))
@@ -142,10 +145,10 @@ class LanguagePack:
         nums = self.section("numbers", default={})
         dec, thou = nums.get("decimal_mark", "."), nums.get("thousands_mark", ",")
         t = " ".join(text.strip().lower().split())
+        mixed = self._mixed(t, nums)
+        if mixed is not None:
+            return mixed
         if re.fullmatch(r"[\d.,]+", t):
-            alt = nums.get("alt_decimal_mark")
-            if alt and re.fullmatch(rf"\d+{re.escape(alt)}\d{{1,2}}", t):
-                t = t.replace(alt, dec)
             if re.fullmatch(rf"\d{{1,3}}(?:{re.escape(thou)}\d{{3}})+(?:{re.escape(dec)}\d+)?", t):
                 t = t.replace(thou, "")
             if dec != "." and t.count(dec) == 1:
@@ -166,6 +169,20 @@ class LanguagePack:
             first = self.parse_number(head)
             if first is not None:
                 return first * self.number_words[tail]
+        return None
+
+    @staticmethod
+    def _mixed(t: str, nums: dict) -> float | None:
+        """Digits in the other convention a pack allows, else ``None``.
+
+        ``alt_decimal_mark`` before 1-2 or 4+ digits, which cannot be a thousands group ("2.4", "6496.64");
+        ``space_groups`` ("3 407", "2 470.850", whose other mark is then the decimal one).
+        """
+        alt = nums.get("alt_decimal_mark")
+        if alt and re.fullmatch(rf"\d+{re.escape(alt)}(?:\d{{1,2}}|\d{{4,}})", t):
+            return float(t.replace(alt, "."))
+        if nums.get("space_groups") and re.fullmatch(r"\d{1,3}(?: \d{3})+(?:[.,]\d+)?", t):
+            return float(t.replace(" ", "").replace(",", "."))
         return None
 
     # ------------------------------------------------------------------ lookups used by several modules

@@ -33,7 +33,25 @@ def locate(incidents: Sequence[Incident], gazetteer: Gazetteer) -> gpd.GeoDataFr
     """
     frame = _frame(incidents, gazetteer)
     frame = join_points(frame, gazetteer)
+    _admin_of_points_outside(frame, gazetteer)
     return _join_areas(frame, gazetteer)
+
+
+def _admin_of_points_outside(frame: gpd.GeoDataFrame, gazetteer: Gazetteer) -> None:
+    """Give the gazetteer's admin names to towns whose point lies outside every district polygon.
+
+    A lake shore, a border river or the coast can put a town just outside the simplified polygons; it keeps the
+    department, province and district the gazetteer gives it.
+    """
+    for idx, loc in frame["location_id"].items():
+        deps = frame.at[idx, "departments"]
+        if not isinstance(loc, str) or "+" in loc or (isinstance(deps, list) and deps):
+            continue
+        place = gazetteer.get(loc)
+        if place.kind == "town" and place.department:
+            frame.at[idx, "departments"] = [place.department]
+            frame.at[idx, "province"] = place.province
+            frame.at[idx, "district"] = place.district
 
 
 def _frame(incidents: Sequence[Incident], gazetteer: Gazetteer) -> gpd.GeoDataFrame:

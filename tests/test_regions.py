@@ -73,3 +73,11 @@ def test_point_outside_peru_has_no_department(gazetteer):
     out = join_points(frame, gazetteer)
     assert out.loc[0, "departments"] == [] and out.loc[0, "zones"] == []
     assert pd.isna(out.loc[0, "district"])
+
+
+def test_town_just_outside_every_district_polygon_keeps_its_department(gazetteer):
+    # Desaguadero's GeoNames point lies on the lake shore, outside the simplified district polygons
+    place = gazetteer.get("town:gn3941492")
+    assert not gazetteer.district_frame().contains(Point(place.lon, place.lat)).any()
+    (row,) = locate([make(["town:gn3941492"])], gazetteer).to_dict("records")
+    assert (row["departments"], row["province"], row["district"]) == (["Puno"], "Chucuito", "Desaguadero")
