@@ -321,7 +321,9 @@ class _Run:
             if r is None or not _plausible_date(r, self.ref):
                 continue
             before = text[max(self.sentences[i].start, m.start - 24):m.start]
-            report = bool(self.st.report and m.kind == "rel_day" and self.st.report.search(before))
+            # "said on Friday" and a dateline's "LIMA, 12 ene (EFE).-" date the report, not the event
+            report = bool(self.st.report and m.kind == "rel_day" and self.st.report.search(before)) or \
+                self._in_dateline(m.start)
             out.setdefault(i, []).append((m.start, r, m.kind, m.end, report))
             if r.precision in ("day", "range") and not report:
                 anchor = r if r.precision == "day" else temporal.Resolved(r.date, r.date, "day")

@@ -254,3 +254,19 @@ def test_default_store_adopts_the_store_of_the_source_tree(tmp_path, monkeypatch
     names = {a.name for a in store.load_articles()}
     assert "c.md" in names and "000_3559e8423d935106.txt" in names  # the old upload, and the seeds
     assert legacy.read_bytes() == before  # left in place
+
+
+def test_one_event_reported_in_english_and_spanish_is_one_incident_with_both_sources(tmp_path):
+    # each article is read with its own language pack; the two reports of the Kimbiri seizure merge
+    en = ("---\npublished: 2022-08-11\n---\nPeruvian police seized 640 kilograms of cocaine hidden in a truck in "
+          "Kimbiri on Tuesday, the interior ministry said.\n")
+    es = ("---\npublished: 2022-08-10\n---\nKIMBIRI, 10 ago (Andina).- La Policía Nacional incautó 640 kilos de "
+          "clorhidrato de cocaína ocultos en un camión en el distrito de Kimbiri el martes, informó hoy el "
+          "Ministerio del Interior.\n")
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest([art(en, "en.md"), art(es, "es.md")], db)
+    frame = store.load(db)
+    (row,) = frame[frame["type"] == "seizure"].to_dict("records")
+    assert row["source_count"] == 2 and sorted(s["article"] for s in row["sources"]) == ["en.md", "es.md"]
+    assert row["quantity_kg"] == 640.0 and row["departments"] == ["Cusco"]
+    assert {a.name: a.language for a in store.load_articles(db)} == {"en.md": "en", "es.md": "es"}
