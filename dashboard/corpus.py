@@ -170,12 +170,17 @@ def parse_article(raw: bytes, name: str, metadata: dict | None = None, path: str
         published, note = infer_publication_date(body)
         inferred = published is not None
     warnings += _date_warnings(published)
+    url = meta.get("url") or html_meta.get("url")
+    if url and not re.fullmatch(r"https?://\S+", url, re.IGNORECASE):
+        # not a web address ("javascript:..."): it links nowhere, but it is no reason to lose the article
+        warnings.append(f"url {url[:80]!r} is not a web address starting with http:// or https://; ignored")
+        url = None
     return Article(
         name=name, text=body, title=meta.get("title") or html_meta.get("title") or head.get("title"),
         published=published, published_inferred=inferred, published_note=note,
         byline=meta.get("byline") or head.get("byline"),
         outlet=meta.get("outlet") or html_meta.get("outlet") or outlet_guess,
-        url=meta.get("url") or html_meta.get("url"),
+        url=url,
         content_hash=hashlib.sha256(raw).hexdigest(), path=path, meta=meta, warnings=tuple(warnings),
         language=article_language(body, meta, name))
 
@@ -421,8 +426,8 @@ def _sidecar(path: Path) -> dict:
 def _clean_meta(raw: dict, name: str, warnings: list[str] | None = None) -> dict:
     """Recognised metadata keys, checked, under their Article field names; other keys are ignored.
 
-    Each value must be a scalar of at most :data:`MAX_META_CHARS` characters (numbers become text), a URL an
-    ``http(s)`` address, a language a code such as ``es``, a date a real date. A bad value raises
+    Each value must be a scalar of at most :data:`MAX_META_CHARS` characters (numbers become text), a language a
+    code such as ``es``, a date a real date (a URL that is no ``http(s)`` address is dropped later, with a warning). A bad value raises
     :class:`ArticleError` naming the file and the key; with ``warnings`` given (values read from the page
     itself) it is dropped and a warning appended instead.
     """
@@ -450,8 +455,6 @@ def _meta_text(key: str, value: object) -> str:
     text = str(value).strip()
     if len(text) > MAX_META_CHARS:
         raise ArticleError(f"{key} is {len(text)} characters long, more than the {MAX_META_CHARS} allowed")
-    if key == "url" and not re.fullmatch(r"https?://\S+", text, re.IGNORECASE):
-        raise ArticleError(f"{key} must be a web address starting with http:// or https://")
     if _TEXT_KEYS[key] == "language":
         if not isinstance(value, str) or not _LANGUAGE.fullmatch(text):
             raise ArticleError(f"{key} must be a language code such as 'en' or 'es'")

@@ -182,13 +182,7 @@ def _adopt_legacy(target: Path) -> None:
     except (StoreError, OSError):
         return  # nothing to adopt: the default store is created as new
     try:
-        src = sqlite3.connect(_uri(LEGACY_STORE, mode="ro"), uri=True, timeout=READ_WAIT)
-        dest = sqlite3.connect(tmp)
-        try:
-            src.backup(dest)
-        finally:
-            dest.close()
-            src.close()
+        _copy_database(LEGACY_STORE, tmp)
         os.link(tmp, target)  # never over a store created meanwhile
     except (sqlite3.Error, OSError):
         pass
@@ -552,18 +546,23 @@ def _clean_stale_temps(target: Path) -> None:
             pass  # another writer removed it, or it is not ours to remove
 
 
+def _copy_database(source: Path, dest_path: Path) -> None:
+    """Copy a store's committed content into ``dest_path`` with SQLite's backup API (read-only on the source)."""
+    src = sqlite3.connect(_uri(source, mode="ro"), uri=True, timeout=READ_WAIT)
+    dest = sqlite3.connect(dest_path)
+    try:
+        src.backup(dest)
+    finally:
+        dest.close()
+        src.close()
+
+
 def _backup(target: Path) -> None:
     """Copy the store (its committed content, as seen under our write lock) to ``NAME.bak``, atomically."""
     tmp = _temp_file(target, ".bak")
     try:
         # a second, read-only connection: the backup API cannot read through the connection holding the lock
-        src = sqlite3.connect(_uri(target, mode="ro"), uri=True, timeout=READ_WAIT)
-        dest = sqlite3.connect(tmp)
-        try:
-            src.backup(dest)
-        finally:
-            dest.close()
-            src.close()
+        _copy_database(target, tmp)
         os.chmod(tmp, target.stat().st_mode & 0o7777)
         os.replace(tmp, backup_path(target))
     finally:

@@ -61,3 +61,16 @@ def write_article(tmp_path):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's build, driven by Playwright) for the browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -19,7 +19,10 @@ from tests.test_browser import ARGS, CHROMIUM, _map_frame, _open_panel, pytestma
 
 TITLE = ("T ${top.__pwned=1} ${not valid js} `tick` </script><script>top.__pwned=2</script> "
          "<img src=x onerror=top.__pwned=3> ![t](http://203.0.113.9/pwned-title.png) **bold**")
-URL = "javascript:top.__pwned=4"
+# A web address (others are dropped when the article is read, with a warning) that breaks out of an attribute and
+# a template literal if it is not escaped; the javascript: addresses are tested in test_escape and test_mapview.
+URL = "https://example.org/a\"><script>top.__pwned=4</script>${top.__pwned=4}"
+UPLOAD_URL = "https://example.org/u'><img/src=x/onerror=top.__pwned=19>"
 OUTLET = "O ${alert(5)} <img src=x onerror=alert(6)> [o](javascript:top.__pwned=7)"
 SEIZURE = ("Police seized 640 kilograms of cocaine in Pucallpa on 2 June 2022 ${top.__pwned=8} "
            "<img src=x onerror=top.__pwned=9> `back` C:\\users\\u{zz} ![e](http://203.0.113.9/pwned-ev.png).")
@@ -54,16 +57,6 @@ def hostile(tmp_path_factory):
                         original=rec, note=NOTE)
     with run_streamlit(db, tmp) as url:
         yield url, tmp
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Watch:
@@ -114,7 +107,9 @@ def _open_popup(frame, marker_selector: str) -> str:
     frame.locator(marker_selector).first.dispatch_event("click")
     popup = frame.locator(".leaflet-popup-content")
     popup.wait_for(timeout=10000)
-    assert popup.locator("img, svg, script, a").count() == 0  # no markup from the text, no link
+    assert popup.locator("img, svg, script").count() == 0  # no markup from the text
+    # the source link, if any, is the hostile address kept whole in its attribute
+    assert all(a.get_attribute("href") in (URL, UPLOAD_URL) for a in popup.locator("a").all())
     return popup.inner_text()
 
 
@@ -192,8 +187,10 @@ def test_table_article_view_and_review_show_hostile_text_literally(hostile, brow
     assert PLACE in trail_cells and NOTE in trail_cells, json.dumps(trail_cells)
     assert article.locator("h4").inner_text() == TITLE
     assert article.locator("mark").inner_text() in (SEIZURE, AMBUSH)
-    assert URL in article.inner_text()  # a javascript: URL is shown as text ...
-    assert article.locator("a, img, svg, script").count() == 0  # ... and nothing in the article is markup
+    # the one link in the article view carries the hostile address intact in its attribute (or none at all, when
+    # Streamlit's HTML sanitiser drops it); nothing else is markup
+    assert [a.get_attribute("href") in (URL, None) for a in article.locator("a").all()] == [True]
+    assert article.locator("img, svg, script").count() == 0
     # the correction form: a place that is no gazetteer name comes back in an error message, as typed
     place = page.get_by_label("Place (names or gazetteer ids, comma-separated)")
     typed = "![p](http://203.0.113.9/pwned-place.png) **b** ${top.__pwned=17}"
@@ -240,11 +237,11 @@ def test_upload_with_hostile_metadata_and_names(hostile, browser, tmp_path):
     page.goto(url)
     _page_ready(page)
     _open_panel(page, "Add articles", page.get_by_label("URL (optional)"))
-    page.get_by_label("URL (optional)").fill("javascript:top.__pwned=19")
+    page.get_by_label("URL (optional)").fill(UPLOAD_URL)
     page.get_by_label("Outlet (optional)").fill("V ${top.__pwned=20} ![v](http://203.0.113.9/pwned-outlet.png)")
     page.get_by_label("Outlet (optional)").press("Enter")
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files([str(good), str(empty)])
-    label = f"{good.name}: 1 incident(s) · {title}"
+    label = f"{good.name}: 1 incident(s) · en · {title}"  # name, count, language, title
     page.get_by_text(label, exact=True).wait_for(timeout=30000)
     assert page.get_by_text(f"Not added: {empty.name}: file is empty", exact=True).count() == 1
     page.locator("mark", has_text="Police seized 90 kilograms").first.wait_for(timeout=30000)
@@ -253,7 +250,7 @@ def test_upload_with_hostile_metadata_and_names(hostile, browser, tmp_path):
     w.assert_inert()
     saved = store.load(Path(tmp) / "s.sqlite")
     row = saved[saved["article"] == good.name].iloc[0]
-    assert (row["url"], row["title"]) == ("javascript:top.__pwned=19", title)
+    assert (row["url"], row["title"]) == (UPLOAD_URL, title)
     # the saved article on the map: its popup shows the upload metadata as text, with no link
     page.goto(url)
     frame = _folium_frame(page)
@@ -265,7 +262,9 @@ def test_upload_with_hostile_metadata_and_names(hostile, browser, tmp_path):
         frame.locator(".leaflet-marker-icon:has(.im-pin)").nth(i).dispatch_event("click")
         popup = frame.locator(".leaflet-popup-content")
         popup.wait_for(timeout=10000)
-        assert popup.locator("img, svg, script, a").count() == 0
+        assert popup.locator("img, svg, script").count() == 0
+        # the source link, if any, is the hostile address kept whole in its attribute
+        assert all(a.get_attribute("href") in (URL, UPLOAD_URL) for a in popup.locator("a").all())
         texts.append(popup.inner_text())
         _close_popup(frame)
     assert any(title in t and "(V ${top.__pwned=20}" in t for t in texts), json.dumps(texts)

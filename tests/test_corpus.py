@@ -203,7 +203,6 @@ def test_oversized_sidecar_is_refused(write_article):
     ("title:\n  text: a mapping", "title"),
     ("outlet: {name: Andina}", "outlet"),
     ("url: [https://example.org]", "url"),
-    ("url: javascript:alert(1)", "url"),  # only web addresses are links
     ("language: 12", "language"),
     ("language: [en]", "language"),
     pytest.param("title: " + "x" * 2001, "title", id="title-too-long"),
@@ -249,6 +248,14 @@ def test_implausible_dates_are_kept_and_flagged(write_article):
     assert future.published == later and len(future.warnings) == 1 and "future" in future.warnings[0]
     fine = read_article(write_article("fine.md", "---\npublished: 2019-05-01\n---\nBody text here.\n"))
     assert fine.warnings == ()
+
+
+@pytest.mark.parametrize("front", ["url: javascript:alert(1)", "url: data:text/html,x", "url: ftp://example.org/a"])
+def test_a_url_that_is_no_web_address_is_dropped_with_a_warning_and_the_article_kept(write_article, front):
+    a = read_article(write_article("u.md", f"---\n{front}\n---\nPolice seized cocaine in Callao on 4 June 2019.\n"))
+    assert a.url is None and any("not a web address" in w for w in a.warnings)
+    b = parse_article(b"Police seized cocaine in Callao on 4 June 2019.\n", "form.txt", {"url": "javascript:x()"})
+    assert b.url is None and b.warnings
 
 
 def test_bad_html_head_values_are_dropped_with_a_warning(write_article):
