@@ -427,9 +427,9 @@ def _clean_meta(raw: dict, name: str, warnings: list[str] | None = None) -> dict
     """Recognised metadata keys, checked, under their Article field names; other keys are ignored.
 
     Each value must be a scalar of at most :data:`MAX_META_CHARS` characters (numbers become text), a language a
-    code such as ``es``, a date a real date (a URL that is no ``http(s)`` address is dropped later, with a warning). A bad value raises
-    :class:`ArticleError` naming the file and the key; with ``warnings`` given (values read from the page
-    itself) it is dropped and a warning appended instead.
+    code such as ``es``, a date a real date; a URL that is no ``http(s)`` address is dropped later, with a warning.
+    A bad value raises :class:`ArticleError` naming the file and the key; with ``warnings`` given (values read from
+    the page itself) it is dropped and a warning appended instead.
     """
     out: dict = {}
     for key, value in raw.items():
