@@ -84,7 +84,9 @@ def _place_ids(text: str) -> list[str] | None:
 def review_panel(row: pd.Series, reviews: ReviewStore) -> None:
     """Status buttons, a correction form and the audit trail of one incident."""
     iid = row["id"]
-    st.markdown(f"**Review** · status: {escape.markdown(row.get('review_status', 'needs review'))}")
+    # which incident the buttons act on, in words: the table's row selection is cleared after each review
+    st.markdown(f"**Review** · {escape.markdown(incident_summary(row))} · "
+                f"status: {escape.markdown(row.get('review_status', 'needs review'))}")
     c1, c2, c3 = st.columns(3)
     note = st.text_input("Note for the audit trail", key=f"note_{iid}")
     if c1.button("Confirm", key=f"confirm_{iid}"):
