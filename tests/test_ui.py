@@ -287,6 +287,8 @@ def test_review_follows_the_incident_not_the_row(own_store):
         escape.markdown(f"Confirmed: ambush, 18 Mar 2017, {ambush['place']}.")]
     # the table re-sorted (the ambush went down among the confirmed), yet the panel still shows the ambush:
     # a second click confirms it again, not the incident now in its old row
+    panel = escape.markdown(f"ambush, 18 Mar 2017, {ambush['place']}")
+    assert f"**Review** · {panel} · status: confirmed" in [m.value for m in at.markdown]
     at.button(key=f"confirm_{ambush['id']}").click().run()
     assert _decisions(own_store) == [(ambush["id"], "confirmed")] * 2
     # only when asked: the next incident needing review, the most recent one (the 22 July lab)
