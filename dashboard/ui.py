@@ -302,8 +302,8 @@ def _by_department(frame: pd.DataFrame) -> None:
     if table.empty:
         st.info("No incident in this selection is located to a department.")
         return
-    placed = int(frame["departments"].map(lambda v: len(v) > 0 if isinstance(v, list) else False).sum())
-    spanning = int(frame["departments"].map(lambda v: len(v) > 1 if isinstance(v, list) else False).sum())
+    touched = frame["departments"].map(lambda v: len(v) if pd.api.types.is_list_like(v) else 0)
+    placed, spanning = int((touched > 0).sum()), int((touched > 1).sum())
     if spanning:
         st.caption(f"An incident located to an area counts once in every department the area touches: "
                    f"{spanning} of these {placed} incidents touch several, so the counts add up to "

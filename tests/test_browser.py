@@ -216,19 +216,20 @@ def test_review_flow_follows_the_incident(server, browser):
         except Exception:
             continue
     page.locator("[data-testid='stMain']").screenshot(path=str(tmp / "review-selected.png"))
-    first = page.url.split("incident=")[1].split("&")[0]
+    page.wait_for_url("**incident=*", timeout=30000)  # the URL is updated at the end of the run
+    first = _incident_in_url(page)
     confirm.click()
     done = page.locator("[data-testid='stAlertContentSuccess']")
     done.wait_for(timeout=60000)
     assert done.inner_text().startswith("Confirmed: ")
     # the table re-sorted; the panel still shows the confirmed incident, by id
     page.get_by_text("status: confirmed").wait_for(timeout=30000)
-    assert page.url.split("incident=")[1].split("&")[0] == first
+    assert _incident_in_url(page) == first
     page.locator("[data-testid='stMain']").screenshot(path=str(tmp / "review-confirmed.png"))
     page.get_by_role("button", name="Next needing review").click()
     page.get_by_text("status: needs review").wait_for(timeout=60000)
-    second = page.url.split("incident=")[1].split("&")[0]
-    assert second != first
+    page.wait_for_url(lambda u: "incident=" in u and f"incident={first}" not in u, timeout=30000)
+    second = _incident_in_url(page)
     page.get_by_role("button", name="Reject").click()
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stAlertContentSuccess]')].some("
                            "e => e.innerText.startsWith('Rejected: '))", timeout=60000)
@@ -237,6 +238,10 @@ def test_review_flow_follows_the_incident(server, browser):
     context.close()
     decisions = [(e.incident_id, e.new) for e in ReviewStore(reviews_path(tmp / "s.sqlite")).history()]
     assert decisions == [(first, "confirmed"), (second, "rejected")]
+
+
+def _incident_in_url(page) -> str:
+    return page.url.split("incident=")[1].split("&")[0]
 
 
 def test_several_downloads_in_a_row_all_arrive(server, browser):
