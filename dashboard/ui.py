@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import assets, escape, export, mapview, pipeline, query, review, store
+from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import PRECISION, default_gazetteer
 from dashboard.review import ReviewStore, reviews_path
 from dashboard.taxonomy import incident_types
@@ -444,6 +445,9 @@ def main() -> None:
     st.set_page_config(page_title="Peru incident map", page_icon="🗺️", layout="wide")
     try:
         _main()
+    except IncidentMapError as exc:  # a refused store, a missing gazetteer: the message says what to do
+        LOG.exception("the dashboard cannot start")
+        st.error(escape.markdown(str(exc)))
     except Exception:  # st.rerun and st.stop are BaseExceptions and pass through
         _failed()
 

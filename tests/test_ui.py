@@ -336,6 +336,18 @@ def test_a_failing_view_shows_a_sentence_not_a_traceback(own_store, monkeypatch)
     assert metrics(at)["Incidents"] == "9"  # the rest of the page is drawn
 
 
+def test_a_damaged_store_is_refused_in_a_sentence(tmp_path, monkeypatch):
+    db = tmp_path / "damaged.sqlite"
+    db.write_bytes(b"not an SQLite file, whatever its name says\n" * 50)
+    monkeypatch.setenv("INCIDENT_MAP_STORE", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception
+    (message,) = [e.value for e in at.error]
+    assert "is damaged" in message and "left untouched" in message  # the store's own sentence, escaped
+    assert db.read_bytes() == b"not an SQLite file, whatever its name says\n" * 50  # left as it was
+
+
 def _ingest_later_seizure(db) -> None:
     from datetime import date
 
@@ -410,3 +422,19 @@ def test_timeline_counts_whole_incidents(app):
     (spec,) = _chart_specs(app)
     axis = spec["encoding"]["y"]["axis"]
     assert axis["tickMinStep"] == 1 and axis["format"] == "d"
+
+
+def test_a_correction_says_what_changed(own_store):
+    ambush = _incident(own_store, "ambush", "2017-03-18")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["incident"] = ambush["id"]
+    at.run()
+    at.radio(key="f_view").set_value("Incidents and review").run()
+    next(n for n in at.number_input if n.label == "Killed").set_value(4)
+    next(b for b in at.button if b.label == "Save corrections").click()
+    at.run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        escape.markdown(f"Corrected: ambush, 18 Mar 2017, {ambush['place']} (killed).")]
+    panel = escape.markdown(f"ambush, 18 Mar 2017, {ambush['place']}")
+    assert f"**Review** · {panel} · status: corrected" in [m.value for m in at.markdown]
