@@ -256,7 +256,8 @@ def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None =
         _add_areas(group, located[mask & ~is_point], kind)
     if zones is not None:
         _zones(m, zones)
-    _legend(types, {k: int((frame["type"] == k).sum()) for k in types} if len(frame) else {}).add_to(m)
+    # the legend counts what the layer list counts: the incidents drawn (an incident with no place is not)
+    _legend(types, {k: int((located["type"] == k).sum()) for k in types} if len(located) else {}).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds(bounds(located))
     return m

@@ -6,6 +6,8 @@ is shared read-only, not copied on every rerun), so a filter change only filters
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -16,15 +18,17 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import assets, escape, export, mapview, pipeline, query, review, store
+from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import PRECISION, default_gazetteer
 from dashboard.review import ReviewStore, reviews_path
 from dashboard.taxonomy import incident_types
-from dashboard.ui_review import add_incident_form, review_panel
+from dashboard.ui_review import REVIEW_MESSAGE, add_incident_form, review_panel
 from dashboard.ui_upload import upload_tab
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 PRECISIONS = list(PRECISION) + ["unknown"]
+LOG = logging.getLogger(__name__)
 
 # URL query parameter <-> widget key; lists are comma-separated in the URL.
 _LIST_PARAMS = {"type": "f_types", "region": "f_regions", "actor": "f_actors", "prec": "f_prec",
@@ -81,11 +85,15 @@ def _reviewed(path: Path, mtime: float, reviews_version: int) -> gpd.GeoDataFram
     return frame
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _options(path: str, mtime: float) -> dict:
-    """Choices for the sidebar, computed once per store."""
-    frame = _incidents(path, mtime)
-    events = frame[~frame["background"]]
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _options(path: Path, mtime: float, reviews_version: int) -> dict:
+    """Choices for the sidebar, computed once per store and review state.
+
+    Type counts are those of the map with no filter: reviews applied, rejected incidents and background
+    statistics left out.
+    """
+    frame = _reviewed(path, mtime, reviews_version)
+    events = frame[~frame["background"] & frame["review_status"].ne("rejected")]
     return {
         "counts": events["type"].value_counts().to_dict(),
         "regions": sorted(set(frame["departments"].explode().dropna()) | set(frame["zones"].explode().dropna())),
@@ -121,10 +129,36 @@ def _ensure_store() -> Path:
     return path
 
 
+def _clear_caches() -> None:
+    """Forget every loaded frame, so the next run reads the store again (after an upload saved articles)."""
+    for loader in (_incidents, _articles, _reviewed, _options):
+        loader.clear()
+
+
+def _follow_data(bounds: tuple[date, date]) -> None:
+    """Move a date range left at the data's first or last date along when the data grows (or shrinks).
+
+    An end the analyst chose is kept (only clamped into the data's range): without this, a saved upload
+    dated after the old last date is counted but never drawn, and the stale end is written to the URL.
+    """
+    old = st.session_state.get("_bounds")
+    st.session_state["_bounds"] = bounds
+    chosen = st.session_state.get("f_dates")
+    if old is None or old == bounds or not isinstance(chosen, (tuple, list)) or len(chosen) != 2:
+        return
+    lo, hi = bounds
+    since = lo if chosen[0] == old[0] else chosen[0]
+    until = hi if chosen[1] == old[1] else chosen[1]
+    st.session_state["f_dates"] = (max(lo, min(since, hi)), max(lo, min(until, hi)))
+
+
 def _init_state(bounds: tuple[date, date]) -> None:
     """Set widget defaults once per session, from the URL when it carries a filter."""
     if st.session_state.get("_init"):
+        _follow_data(bounds)
         return
+    st.session_state["_bounds"] = bounds
+    st.session_state["sel_id"] = st.query_params.get("incident") or None
     qp = st.query_params
     for param, key in _LIST_PARAMS.items():
         value = qp.get(param)
@@ -181,6 +215,8 @@ def _sync_url(flt: query.Filter, lo: date, hi: date) -> None:
         params["basemap"] = st.session_state["f_basemap"]
     if st.session_state.get("f_shade"):
         params["shade"] = "1"
+    if st.session_state.get("sel_id"):  # the incident under review, by id: a shared link opens the same one
+        params["incident"] = st.session_state["sel_id"]
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
 
@@ -216,7 +252,6 @@ def _sidebar(options: dict) -> query.Filter:
                        include_background=st.session_state["f_background"],
                        include_undated=st.session_state["f_undated"],
                        statuses=tuple(st.session_state["f_status"]))
-    _sync_url(flt, lo, hi)
     return flt
 
 
@@ -249,19 +284,36 @@ def _timeline(frame: pd.DataFrame) -> None:
     data["type"] = [types[t].label if t in types else t for t in data["type"]]
     scale = alt.Scale(domain=[t.label for t in types.values()], range=[t.colour for t in types.values()])
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("yearmonth(month):T", title="Month"), y=alt.Y("incidents:Q", title="Incidents", stack=True),
+        x=alt.X("yearmonth(month):T", title="Month"), y=alt.Y("incidents:Q", title="Incidents", stack=True,
+                                      axis=alt.Axis(tickMinStep=1, format="d")),  # no "0.5 incidents"
         color=alt.Color("type:N", scale=scale, title="Type"),
         tooltip=[alt.Tooltip("yearmonth(month):T", title="Month"), "type", "incidents"])
     st.altair_chart(chart, width="stretch")
 
 
-def _by_department(frame: pd.DataFrame) -> None:
+def department_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Incidents per department, most first, then by name: the order of both the chart and the table."""
     counts = mapview.department_counts(frame)
-    if counts.empty:
+    table = counts.rename_axis("Department").reset_index(name="Incidents")
+    return table.sort_values(["Incidents", "Department"], ascending=[False, True], ignore_index=True)
+
+
+def _by_department(frame: pd.DataFrame) -> None:
+    table = department_table(frame)
+    if table.empty:
         st.info("No incident in this selection is located to a department.")
         return
-    table = counts.rename_axis("Department").reset_index(name="Incidents")
-    st.bar_chart(table, x="Department", y="Incidents", horizontal=True)
+    touched = frame["departments"].map(lambda v: len(v) if pd.api.types.is_list_like(v) else 0)
+    placed, spanning = int((touched > 0).sum()), int((touched > 1).sum())
+    if spanning:
+        st.caption(f"An incident located to an area counts once in every department the area touches: "
+                   f"{spanning} of these {placed} incidents touch several, so the counts add up to "
+                   f"{int(table['Incidents'].sum())}.")
+    chart = alt.Chart(table).mark_bar().encode(
+        x=alt.X("Incidents:Q", title="Incidents", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("Department:N", sort=table["Department"].tolist(), title=None),
+        tooltip=["Department", "Incidents"])
+    st.altair_chart(chart, width="stretch")
     st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -272,26 +324,72 @@ TABLE_COLUMNS = ["review_status", "date", "type", "place", "departments", "zones
                  "confidence", "title"]
 
 
-def _table(frame: pd.DataFrame, path: Path, articles: dict[str, dict]) -> None:
-    # "needs review" first, then the most recent
-    order = frame["review_status"].map({"needs review": 0, "added": 1, "corrected": 2, "confirmed": 3,
-                                        "rejected": 4}).fillna(5)
-    frame = frame.assign(_order=order.to_numpy()).sort_values(["_order", "date"], ascending=[True, False],
-                                                              na_position="last")
+STATUS_ORDER = {"needs review": 0, "added": 1, "corrected": 2, "confirmed": 3, "rejected": 4}
+
+
+def table_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The incidents in the table's order: "needs review" first, then the most recent."""
+    order = frame["review_status"].map(STATUS_ORDER).fillna(5)
+    return frame.assign(_order=order.to_numpy()).sort_values(["_order", "date", "id"], ascending=[True, False, True],
+                                                             na_position="last")
+
+
+def _select(iid: str | None) -> None:
+    """Make ``iid`` the incident under review and clear the table's row selection (a new table key)."""
+    st.session_state["sel_id"] = iid
+    st.session_state["_table_gen"] = st.session_state.get("_table_gen", 0) + 1
+
+
+def _table(frame: pd.DataFrame, everything: pd.DataFrame, path: Path, articles: dict[str, dict]) -> None:
+    """The incident table and the review panel of the incident chosen in it.
+
+    The panel follows the incident's id (``sel_id`` in the session and ``incident=`` in the URL), never the row
+    position: a review re-sorts the table, and the same row then holds another incident. The table's key
+    changes whenever its order does or the id is set by a button, so a row selection always refers to the
+    order it was made in.
+    """
+    done = st.session_state.pop(REVIEW_MESSAGE, None)
+    if done:
+        _select(st.session_state.get("sel_id"))
+        st.success(escape.markdown(done))
+    frame = table_order(frame)
     if len(frame) > TABLE_ROWS:
         st.caption(f"The first {TABLE_ROWS:,} of {len(frame):,} incidents; the exports hold them all.")
         frame = frame.head(TABLE_ROWS)
-    view = frame.reindex(columns=TABLE_COLUMNS + ["id"]).copy()  # a store from before a column shows it empty
+    ids = frame["id"].tolist()
+    view = frame.reindex(columns=TABLE_COLUMNS).copy()  # a store from before a column shows it empty
     view["date"] = [mapview.date_text(r) for r in frame[["date", "date_end", "date_precision"]].to_dict("records")]
     for col in ("departments", "zones", "actors"):
         view[col] = view[col].map(lambda v: ", ".join(v or []))
-    event = st.dataframe(view.drop(columns=["id"]), hide_index=True, width="stretch", key="incident_table",
-                         on_select="rerun", selection_mode="single-row")
-    rows = event.selection.rows if event and event.selection else []
-    if not rows:
+    digest = hashlib.blake2b("\n".join(ids).encode(), digest_size=8).hexdigest()
+    key = f"incident_table_{st.session_state.get('_table_gen', 0)}_{digest}"
+    event = st.dataframe(view, hide_index=True, width="stretch", key=key, on_select="rerun",
+                         selection_mode="single-row")
+    rows = list(event.selection.rows) if event and event.selection else []
+    last_key, last_rows = st.session_state.get("_table_pick", (None, []))
+    if rows and 0 <= rows[0] < len(ids):
+        st.session_state["sel_id"] = ids[rows[0]]
+    elif key == last_key and last_rows:  # the analyst cleared the selection
+        st.session_state["sel_id"] = None
+    st.session_state["_table_pick"] = (key, rows)
+
+    pending = [i for i, s in zip(ids, frame["review_status"], strict=True) if s == "needs review"]
+    iid = st.session_state.get("sel_id")
+    following = [i for i in pending if i != iid]
+    st.button("Next needing review", key="review_next", disabled=not following, on_click=_select,
+              args=(following[0] if following else None,),
+              help=f"{len(pending)} incident(s) in this selection need review." if pending
+              else "No incident in this selection needs review.")
+    if not iid:
         st.caption("Select a row to read its article with the evidence highlighted.")
         return
-    row = frame.iloc[rows[0]]
+    match = everything[everything["id"] == iid]
+    if match.empty:
+        st.info("The incident chosen before is not in the store any more; select another row.")
+        return
+    row = match.iloc[0]
+    if iid not in set(ids):
+        st.caption(escape.markdown(f"This incident ({row['review_status']}) is outside the current filters."))
     record = articles.get(row["article"])
     if record:
         st.html(article_html(record, int(row["evidence_start"]), int(row["evidence_end"])))
@@ -322,15 +420,19 @@ def article_html(record: dict, start: int, end: int) -> str:
 
 def _exports(frame: gpd.GeoDataFrame, basemap: str, shade: bool) -> None:
     # Files are made when a button is pressed (deferred data), not on every rerun: a filter change on a large
-    # store must not serialise every export.
+    # store must not serialise every export. on_click="ignore": a click that also reran the script re-registered
+    # every deferred file under a new id while the browser was fetching the old one ("Deferred file ... not
+    # found"), and the download spun forever. Fixed keys keep each button's id stable across reruns.
     st.caption(f"The {len(frame)} incidents of the current filter, with the properties of the CLI export.")
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("GeoJSON", lambda: export.geojson_bytes(frame), "incidents.geojson", "application/geo+json")
+    c1.download_button("GeoJSON", lambda: export.geojson_bytes(frame), "incidents.geojson", "application/geo+json",
+                       key="dl_geojson", on_click="ignore")
     c2.download_button("GeoJSON per type (zip)", lambda: export.geojson_zip_bytes(frame), "incidents-by-type.zip",
-                       "application/zip")
-    c3.download_button("CSV", lambda: export.csv_bytes(frame), "incidents.csv", "text/csv")
+                       "application/zip", key="dl_zip", on_click="ignore")
+    c3.download_button("CSV", lambda: export.csv_bytes(frame), "incidents.csv", "text/csv", key="dl_csv",
+                       on_click="ignore")
     c4.download_button("Map (standalone HTML)", lambda: standalone_map_html(_map(frame, basemap, shade)),
-                       "incident-map.html", "text/html")
+                       "incident-map.html", "text/html", key="dl_html", on_click="ignore")
 
 
 def standalone_map_html(fmap) -> bytes:
@@ -339,13 +441,36 @@ def standalone_map_html(fmap) -> bytes:
 
 
 def main() -> None:
-    """Render the dashboard."""
+    """Render the dashboard; a failure shows as a sentence, its traceback goes to the server's log only."""
     st.set_page_config(page_title="Peru incident map", page_icon="🗺️", layout="wide")
+    try:
+        _main()
+    except IncidentMapError as exc:  # a refused store, a missing gazetteer: the message says what to do
+        LOG.exception("the dashboard cannot start")
+        st.error(escape.markdown(str(exc)))
+    except Exception:  # st.rerun and st.stop are BaseExceptions and pass through
+        _failed()
+
+
+def _failed() -> None:
+    LOG.exception("the dashboard failed to draw")
+    st.error("Something went wrong while drawing this view, and it was left out. Changing or clearing the "
+             "filters, or reloading the page, usually helps; the details are in the server's log.")
+
+
+def _store_version(path: Path) -> float:
+    """Changes whenever the store file is written (nanoseconds, so two saves in one second differ)."""
+    stat = path.stat()
+    return stat.st_mtime_ns + stat.st_size / 1e12
+
+
+def _main() -> None:
     _static_assets()
     path = _ensure_store()
-    mtime = path.stat().st_mtime
-    frame = _reviewed(path, mtime, _reviews_version(path))
-    options = _options(str(path), mtime)
+    mtime = _store_version(path)
+    version = _reviews_version(path)
+    frame = _reviewed(path, mtime, version)
+    options = _options(path, mtime, version)
     _init_state(options["dates"])
     flt = _sidebar(options)
     chosen = query.apply(frame, flt)
@@ -362,14 +487,20 @@ def main() -> None:
     # A radio rather than st.tabs: the chosen panel survives the reruns that a row selection or a review causes,
     # and only the chosen panel is computed.
     view = st.radio("Panel", PANELS, horizontal=True, key="f_view", label_visibility="collapsed")
-    if view == "Timeline":
-        _timeline(chosen)
-    elif view == "By department":
-        _by_department(chosen)
-    elif view == "Incidents and review":
-        _table(chosen, path, _articles(str(path), mtime))
-    elif view == "Export":
-        # The file gets a map of its own: st_folium has already rendered ``fmap``.
-        _exports(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
-    else:
-        upload_tab(path)
+    try:
+        if view == "Timeline":
+            _timeline(chosen)
+        elif view == "By department":
+            _by_department(chosen)
+        elif view == "Incidents and review":
+            _table(chosen, frame, path, _articles(str(path), mtime))
+        elif view == "Export":
+            # The file gets a map of its own: st_folium has already rendered ``fmap``.
+            _exports(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
+        else:
+            upload_tab(path, on_saved=_clear_caches)
+    except Exception:  # one panel failing leaves the map and the figures above it in place
+        _failed()
+    finally:
+        # last: the table may have changed the incident under review
+        _sync_url(flt, *options["dates"])

@@ -18,6 +18,43 @@ from dashboard.review import ReviewError, ReviewStore
 from dashboard.taxonomy import incident_types
 
 PRECISIONS = ["day", "range", "month", "year"]
+#: Session-state key of the sentence that says what the last review did; the dashboard shows it after the rerun.
+REVIEW_MESSAGE = "review_message"
+
+
+def _day(text: str) -> str:
+    """``2017-03-18`` as ``18 Mar 2017``; anything else as it is."""
+    try:
+        d = date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return str(text)
+    return f"{d.day} {d:%b %Y}"
+
+
+def incident_summary(row) -> str:
+    """``ambush, 18 Mar 2017, VRAEM``: what an analyst needs to recognise an incident (plain text)."""
+    types = incident_types()
+    kind = row.get("type")
+    label = types[kind].label.lower() if kind in types else escape.text(kind)
+    start, end, prec = row.get("date"), row.get("date_end"), row.get("date_precision")
+    if not isinstance(start, str) or not start:
+        when = "date unknown"
+    elif prec == "month":
+        when = f"{date.fromisoformat(start[:7] + '-01'):%b %Y}" if len(start) >= 7 else start
+    elif prec == "year":
+        when = start[:4]
+    elif isinstance(end, str) and end and end != start:
+        when = f"{_day(start)} – {_day(end)}"
+    else:
+        when = _day(start)
+    place = escape.text(row.get("place")) or "place unknown"
+    return f"{label}, {when}, {place}"
+
+
+def _done(action: str, row, detail: str = "") -> None:
+    """Remember what was done, as a sentence, and rerun so that every view shows the new state."""
+    st.session_state[REVIEW_MESSAGE] = f"{action}: {incident_summary(row)}{detail}."
+    st.rerun()
 
 
 def _opt_int(value) -> int | None:
@@ -47,18 +84,20 @@ def _place_ids(text: str) -> list[str] | None:
 def review_panel(row: pd.Series, reviews: ReviewStore) -> None:
     """Status buttons, a correction form and the audit trail of one incident."""
     iid = row["id"]
-    st.markdown(f"**Review** · status: {escape.markdown(row.get('review_status', 'needs review'))}")
+    # which incident the buttons act on, in words: the table's row selection is cleared after each review
+    st.markdown(f"**Review** · {escape.markdown(incident_summary(row))} · "
+                f"status: {escape.markdown(row.get('review_status', 'needs review'))}")
     c1, c2, c3 = st.columns(3)
     note = st.text_input("Note for the audit trail", key=f"note_{iid}")
     if c1.button("Confirm", key=f"confirm_{iid}"):
         reviews.set_status(iid, "confirmed", note or None)
-        st.rerun()
+        _done("Confirmed", row)
     if c2.button("Reject", key=f"reject_{iid}", help="Hidden from the map and exports, not deleted."):
         reviews.set_status(iid, "rejected", note or None)
-        st.rerun()
+        _done("Rejected", row, " (hidden from the map and exports; choose 'rejected' under Review status to see it)")
     if c3.button("Needs review", key=f"reset_{iid}"):
         reviews.set_status(iid, "needs review", note or None)
-        st.rerun()
+        _done("Sent back to review", row)
     types = incident_types()
     with st.form(key=f"correct_{iid}"):
         st.caption("Correct the fields that are wrong; only changed fields are saved.")
@@ -93,7 +132,7 @@ def review_panel(row: pd.Series, reviews: ReviewStore) -> None:
                 try:
                     if changes:
                         reviews.correct(iid, changes, original=old, note=note or None)
-                        st.rerun()
+                        _done("Corrected", {**old, **changes}, " (" + ", ".join(changes) + ")")
                     st.info("Nothing changed.")
                 except ReviewError as exc:
                     st.error(escape.markdown(exc))
@@ -155,6 +194,7 @@ def add_incident_form(article: dict, reviews: ReviewStore) -> None:
                       "quantity_kg": None if kg is None else float(kg)}
             try:
                 reviews.add(record)
-                st.rerun()
             except ReviewError as exc:
                 st.error(escape.markdown(exc))
+                return
+            _done("Added", {**record, "place": place.strip()})

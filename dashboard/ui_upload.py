@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -58,8 +59,21 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out).replace("\n\n", "</p><p>")
 
 
-def upload_tab(store_file: Path) -> None:
-    """Upload several articles, preview their incidents with the evidence highlighted, then save them."""
+#: Session-state key of what the last save did, shown after the rerun that redraws the map and the counts.
+SAVE_MESSAGES = "upload_saved"
+
+
+def upload_tab(store_file: Path, on_saved: Callable[[], None] | None = None) -> None:
+    """Upload several articles, preview their incidents with the evidence highlighted, then save them.
+
+    After a save ``on_saved`` is called (the dashboard forgets its cached frames) and the script reruns, so the
+    header count, the date range and the map include the new incidents at once.
+    """
+    for kind, message in st.session_state.pop(SAVE_MESSAGES, []):
+        if kind == "success":
+            st.success(message)
+        else:  # plain text, not markdown: file names are untrusted
+            st.text(message)
     st.caption("`.txt`, `.md` or `.html` news articles, several at once. Given metadata overrides what the text says. "
                "Re-uploading an unchanged article changes nothing; a different article with a stored name is stored "
                "beside it under a distinct name.")
@@ -106,7 +120,12 @@ def upload_tab(store_file: Path) -> None:
     if st.button(f"Save {len(articles)} article(s) to the store", type="primary", key="upload_save"):
         with st.spinner("Extracting and saving…"):
             report = pipeline.ingest(articles, store_file, errors)
-        st.success(f"{len(report.added)} added, {len(report.updated)} changed and re-extracted, "
-                   f"{len(report.unchanged)} unchanged. The store now holds {report.incidents} incidents.")
-        for given, stored in report.renamed:  # plain text, not markdown: file names are untrusted
-            st.text(f"Another article is already stored as {given}; this one is stored as {stored}.")
+        messages = [("success", f"{len(report.added)} added, {len(report.updated)} changed and re-extracted, "
+                                f"{len(report.unchanged)} unchanged. The store now holds {report.incidents} "
+                                "incidents.")]
+        messages += [("text", f"Another article is already stored as {given}; this one is stored as {stored}.")
+                     for given, stored in report.renamed]
+        st.session_state[SAVE_MESSAGES] = messages
+        if on_saved:
+            on_saved()
+        st.rerun()

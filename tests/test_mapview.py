@@ -258,3 +258,24 @@ def test_popup_names_the_article_language():
                        "language": "es", "title": "Nota"})
     assert "Article language: es" in html and "<blockquote lang='es'>" in html
     assert "Article language" not in popup_html({"type": "seizure", "evidence": "x", "title": "t"})
+
+
+def test_legend_counts_what_the_layer_list_counts(frame):
+    """An incident with no place is not drawn: neither the legend nor the layer list counts it."""
+    import re
+
+    from folium.elements import MacroElement
+
+    from dashboard.taxonomy import incident_types
+
+    f = frame.copy()
+    callao = f.index[f["location_id"] == "town:callao"][0]
+    f.loc[callao, "geometry"] = None  # the Callao seizure, now unlocated
+    m = mapview.build_map(f)
+    label = incident_types()["seizure"].label
+    (legend,) = [e for e in children(m, MacroElement) if "located only to an area" in getattr(e, "body", "")]
+    legend_counts = dict(re.findall(r"</span>([^<(]+) \((\d+)\)</div>", legend.body))
+    layer_counts = dict(re.findall(r"^(.+) \((\d+)\)$", "\n".join(groups(m)), re.M))
+    # the seeds' only other seizure is a background total, left out of this frame: no seizure drawn
+    assert legend_counts[label] == "0" and label not in layer_counts
+    assert {k: v for k, v in legend_counts.items() if v != "0"} == layer_counts

@@ -234,3 +234,207 @@ def test_upload_preview_has_a_time_budget_per_article():
     assert a1.name == "huge.txt" and inc1 == [] and "huge.txt" in problem1
     assert a2.name == "small.txt" and problem2 is None and [i.type for i in inc2] == ["seizure"]
     assert seen == [(1, 2), (2, 2)]
+
+
+# --- the review flow, the date range after an upload, counts that agree -------------------------------------
+
+
+@pytest.fixture
+def own_store(store_file, tmp_path, monkeypatch):
+    """A copy of the seed store that a test may review or add to, opened by the app."""
+    import shutil
+
+    db = tmp_path / "own.sqlite"
+    shutil.copy(store_file, db)
+    monkeypatch.setenv("INCIDENT_MAP_STORE", str(db))
+    return db
+
+
+def _incident(db, kind: str, day: str):
+    frame = store.load(db)
+    return frame[(frame["type"] == kind) & (frame["date"] == day)].iloc[0]
+
+
+def _table_key(at) -> str:
+    return next(d.key for d in at.dataframe if d.key and d.key.startswith("incident_table"))
+
+
+def _select_row(at, n: int) -> None:
+    """What a click on the table's n-th row does: the dataframe's selection state (AppTest cannot click it)."""
+    at.session_state[_table_key(at)] = {"selection": {"rows": [n], "columns": [], "cells": []}}
+    at.run()
+
+
+def _decisions(db) -> list[tuple[str, str]]:
+    """(incident id, status set), in the order the analyst set them."""
+    from dashboard.review import ReviewStore, reviews_path
+
+    return [(e.incident_id, e.new) for e in ReviewStore(reviews_path(db)).history() if e.field == "status"]
+
+
+def test_review_follows_the_incident_not_the_row(own_store):
+    ambush = _incident(own_store, "ambush", "2017-03-18")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.radio(key="f_view").set_value("Incidents and review").run()
+    # the table's order: "needs review", most recent first; the 18 March ambush is the 6th of 9 (index 5)
+    order = [r["date"] for r in at.dataframe[0].value.to_dict("records")]
+    _select_row(at, order.index("2017-03-18"))
+    assert at.query_params["incident"] in (ambush["id"], [ambush["id"]])
+    at.button(key=f"confirm_{ambush['id']}").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        escape.markdown(f"Confirmed: ambush, 18 Mar 2017, {ambush['place']}.")]
+    # the table re-sorted (the ambush went down among the confirmed), yet the panel still shows the ambush:
+    # a second click confirms it again, not the incident now in its old row
+    panel = escape.markdown(f"ambush, 18 Mar 2017, {ambush['place']}")
+    assert f"**Review** · {panel} · status: confirmed" in [m.value for m in at.markdown]
+    at.button(key=f"confirm_{ambush['id']}").click().run()
+    assert _decisions(own_store) == [(ambush["id"], "confirmed")] * 2
+    # only when asked: the next incident needing review, the most recent one (the 22 July lab)
+    lab = _incident(own_store, "lab_dismantling", "2017-07-22")
+    at.button(key="review_next").click().run()
+    assert at.query_params["incident"] in (lab["id"], [lab["id"]])
+    at.button(key=f"reject_{lab['id']}").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith(escape.markdown(f"Rejected: lab dismantling, 22 Jul 2017, {lab['place']}"))
+    assert _decisions(own_store) == [(ambush["id"], "confirmed")] * 2 + [(lab["id"], "rejected")]
+
+
+def test_review_opens_the_incident_in_the_url(own_store):
+    arrest = _incident(own_store, "arrest", "2017-07-21")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["incident"] = arrest["id"]
+    at.run()
+    at.radio(key="f_view").set_value("Incidents and review").run()
+    at.button(key=f"confirm_{arrest['id']}").click().run()
+    assert _decisions(own_store) == [(arrest["id"], "confirmed")]
+
+
+def test_selected_row_then_rejected_filter_shows_no_traceback(own_store):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.radio(key="f_view").set_value("Incidents and review").run()
+    _select_row(at, 8)  # the last of the 9 rows
+    at.multiselect(key="f_status").set_value(["rejected"]).run()  # none is rejected: an empty table
+    assert not at.exception
+    assert at.dataframe[0].value.empty
+    assert any("outside the current filters" in c.value for c in at.caption)
+
+
+def test_a_failing_view_shows_a_sentence_not_a_traceback(own_store, monkeypatch):
+    import altair
+
+    def broken(*args, **kwargs):
+        raise IndexError("single positional indexer is out-of-bounds")
+
+    monkeypatch.setattr(altair, "Chart", broken)  # the timeline, the default panel, fails
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and "went wrong" in at.error[0].value and "IndexError" not in at.error[0].value
+    assert metrics(at)["Incidents"] == "9"  # the rest of the page is drawn
+
+
+def test_a_damaged_store_is_refused_in_a_sentence(tmp_path, monkeypatch):
+    db = tmp_path / "damaged.sqlite"
+    db.write_bytes(b"not an SQLite file, whatever its name says\n" * 50)
+    monkeypatch.setenv("INCIDENT_MAP_STORE", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception
+    (message,) = [e.value for e in at.error]
+    assert "is damaged" in message and "left untouched" in message  # the store's own sentence, escaped
+    assert db.read_bytes() == b"not an SQLite file, whatever its name says\n" * 50  # left as it was
+
+
+def _ingest_later_seizure(db) -> None:
+    from datetime import date
+
+    from dashboard.corpus import parse_article
+
+    art = parse_article(b"Police seized 75 kilograms of cocaine in Tocache on 3 May 2021.\n", "later.txt",
+                        {"published": date(2021, 5, 4)})
+    pipeline.ingest([art], db)
+
+
+def test_date_range_left_at_its_end_grows_with_the_data(own_store):
+    import datetime as dt
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert at.date_input(key="f_dates").value[1] == dt.date(2017, 7, 22)  # the seeds' last date
+    _ingest_later_seizure(own_store)
+    at.run()
+    assert not at.exception
+    assert at.date_input(key="f_dates").value == (dt.date(2014, 1, 1), dt.date(2021, 5, 3))
+    assert metrics(at)["Incidents"] == "10"
+    assert "until" not in at.query_params and "since" not in at.query_params
+
+
+def test_date_range_chosen_by_the_analyst_is_kept(own_store):
+    import datetime as dt
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.date_input(key="f_dates").set_value((dt.date(2017, 1, 1), dt.date(2017, 6, 30))).run()
+    _ingest_later_seizure(own_store)
+    at.run()
+    assert at.date_input(key="f_dates").value == (dt.date(2017, 1, 1), dt.date(2017, 6, 30))
+    assert at.query_params["until"] in ("2017-06-30", ["2017-06-30"])
+
+
+def test_sidebar_type_counts_follow_reviews(own_store):
+    from dashboard.review import ReviewStore, reviews_path
+
+    lab = _incident(own_store, "lab_dismantling", "2017-07-22")
+    ReviewStore(reviews_path(own_store)).set_status(lab["id"], "rejected")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    # two labs in the seeds, one rejected; the seizures: Callao only (the VRAEM one is a background total)
+    options = at.multiselect(key="f_types").options
+    assert "Lab dismantling (1)" in options and "Drug seizure (1)" in options
+
+
+def _chart_specs(at) -> list[dict]:
+    import json
+
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def test_department_chart_and_table_share_their_order_and_say_how_areas_count(app):
+    app.run()
+    app.radio(key="f_view").set_value("By department").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    (spec,) = _chart_specs(app)
+    assert spec["encoding"]["y"]["sort"] == table["Department"].tolist()
+    counts = table["Incidents"].tolist()
+    assert counts == sorted(counts, reverse=True)
+    # 9 events, all in a department; the VRAEM ones touch 3 and the airstrips 3: the sum exceeds 9
+    (caption,) = [c.value for c in app.caption if "counts once in every department" in c.value]
+    assert f"add up to {sum(counts)}" in caption and "of these 9 incidents" in caption
+    assert sum(counts) > 9
+
+
+def test_timeline_counts_whole_incidents(app):
+    app.run()
+    (spec,) = _chart_specs(app)
+    axis = spec["encoding"]["y"]["axis"]
+    assert axis["tickMinStep"] == 1 and axis["format"] == "d"
+
+
+def test_a_correction_says_what_changed(own_store):
+    ambush = _incident(own_store, "ambush", "2017-03-18")
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["incident"] = ambush["id"]
+    at.run()
+    at.radio(key="f_view").set_value("Incidents and review").run()
+    next(n for n in at.number_input if n.label == "Killed").set_value(4)
+    next(b for b in at.button if b.label == "Save corrections").click()
+    at.run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        escape.markdown(f"Corrected: ambush, 18 Mar 2017, {ambush['place']} (killed).")]
+    panel = escape.markdown(f"ambush, 18 Mar 2017, {ambush['place']}")
+    assert f"**Review** · {panel} · status: corrected" in [m.value for m in at.markdown]
