@@ -84,7 +84,19 @@ class Watch:
             route.abort()
 
     def pwned(self) -> list:
-        """``__pwned`` as seen by every frame of the page (undefined everywhere when nothing ran)."""
+        """``__pwned`` as seen by every frame of the page (undefined everywhere when nothing ran).
+
+        A rerun may replace the map's frame while it is read: then all frames are read again, once it settles.
+        """
+        from playwright.sync_api import Error
+
+        for _ in range(10):
+            try:
+                return [f.evaluate("() => window.__pwned") for f in self.page.frames]
+            except Error as exc:
+                if "detached" not in str(exc):
+                    raise
+                self.page.wait_for_timeout(500)
         return [f.evaluate("() => window.__pwned") for f in self.page.frames]
 
     def assert_inert(self) -> None:
