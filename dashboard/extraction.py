@@ -191,8 +191,6 @@ class _PackState:
         self.not_outlet = p.regex("outlets", "not_outlet")
         self.wire = p.regex("outlets", "wire", flags=0)
         hints = p.section("places", "hints", default={}) or {}
-        self.hint_re = {kind: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
-                        for kind, words in hints.items() if words}
         self.rank = {k: t.rank for k, t in lex.types.items()}
         # Words that may stand beside a place name without making it a person's ("Satipo Province").
         self.place_words = {w.lower() for w in p.section("places", "name_words", default=[])}
@@ -434,7 +432,7 @@ class _Run:
         qty, qty_total, substance = (figures.quantity(text, pack, near=min(m.start() for _, m in found))
                                      if any(types[k].quantity for k, _ in found) else (None, False, None))
         actors = st.lex.find_actors(text)
-        places, place_text, unknown, excluded = self._places(sent)
+        places, place_text, unknown, _ = self._places(sent)
         place_strength = 2 if places else 0
         named_zones = self._zones_named(sent)
         reported = self._outlet(text)

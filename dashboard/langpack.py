@@ -4,7 +4,7 @@ A pack holds the trigger phrases of each incident type, number words, month and 
 phrases, casualty, quantity and count phrasing, place cues, dateline shapes, outlet cues, abbreviations and the
 language's names for actors. The engine (:mod:`dashboard.temporal`, :mod:`dashboard.figures`,
 :mod:`dashboard.extraction`) reads only packs, so a language is added by adding a file, like dateparser's
-per-language data or spaCy's ``EntityRuler`` patterns. Placeholders in patterns (``{NUM}``, ``{PEOPLE}``,
+per-language data or spaCy's ``EntityRuler`` patterns. Slots in patterns (``{NUM}``, ``{PEOPLE}``,
 ``{FORCES}``, ``{APPROX}``) are filled here, once per pack.
 """
 
@@ -114,12 +114,12 @@ class LanguagePack:
         return "(?:" + "|".join(self.section("forces", default=[])) + ")"
 
     def fill(self, pattern: str) -> str:
-        """Fill the pack placeholders of ``pattern``."""
+        """Fill the pack's slots (``{NUM}``, ``{PEOPLE}``, ``{FORCES}``, ``{APPROX}``) of ``pattern``."""
         return (pattern.replace("{NUM}", self.num).replace("{PEOPLE}", self.people)
                 .replace("{FORCES}", self.forces).replace("{APPROX}", self.approx))
 
     def compile(self, pattern: str | None, flags: int = re.IGNORECASE) -> re.Pattern | None:
-        """Compile a pack pattern with its placeholders filled (``None`` stays ``None``)."""
+        """Compile a pack pattern with its slots filled (``None`` stays ``None``)."""
         return re.compile(self.fill(pattern), flags) if pattern else None
 
     def compile_all(self, patterns, flags: int = re.IGNORECASE) -> tuple[re.Pattern, ...]:
