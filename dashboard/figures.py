@@ -57,7 +57,13 @@ def _number(m: re.Match, pack: LanguagePack, group: str = "n") -> float | None:
     if fixed:
         return float(fixed[1:])
     text = m.groupdict().get(group)
-    return parse_number(text, pack) if text else None
+    value = parse_number(text, pack) if text else None
+    if value is not None and group == "n" and "n2" in m.re.groupindex and m.group("n2") is not None:
+        # "three officers and their guide", "un policía y dos civiles": a second group of people adds up; a word
+        # with no number ("their", "su") stands for one person
+        second = parse_number(m.group("n2"), pack)
+        value += second if second is not None else 1
+    return value
 
 
 def people_count(patterns: tuple[re.Pattern, ...], text: str, pack: LanguagePack) -> int | None:

@@ -291,3 +291,13 @@ def test_aircraft_hit_by_gunfire_is_an_ambush(extractor, gazetteer):
         "base in the Vizcatán del Ene district, the armed forces said Monday.\n", published=date(2021, 11, 10))))
     (amb,) = inc
     assert (amb.type, amb.date, amb.killed, amb.place_ids) == ("ambush", "2021-11-07", 6, ["prov:1206"])
+
+
+@pytest.mark.parametrize("text, killed, wounded", [
+    # casualties.*: two groups of people add up ("their guide" is one person)
+    ("Rebels ambushed a patrol near Pichari on Monday. Three officers and their guide were wounded.\n", None, 4),
+    ("Rebels ambushed a patrol near Pichari on Monday; two soldiers and three civilians were killed.\n", 5, None),
+])
+def test_enumerated_casualties_add_up(extractor, text, killed, wounded):
+    (inc,) = events(extractor.extract(article(text)))
+    assert (inc.killed, inc.wounded) == (killed, wounded)
