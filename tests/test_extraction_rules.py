@@ -301,3 +301,11 @@ def test_aircraft_hit_by_gunfire_is_an_ambush(extractor, gazetteer):
 def test_enumerated_casualties_add_up(extractor, text, killed, wounded):
     (inc,) = events(extractor.extract(article(text)))
     assert (inc.killed, inc.wounded) == (killed, wounded)
+
+
+def test_a_lab_found_in_the_raid_makes_it_a_lab_dismantling(extractor):
+    # family "drugs": a lab mention joins the seizure it was found in, and the more specific type wins
+    (inc,) = events(extractor.extract(article(
+        "Police seized 80 kilograms of cocaine in Llochegua on Sunday. The raid also unveiled a hidden laboratory "
+        "where the drug was processed.\n")))
+    assert (inc.type, inc.quantity_kg, inc.count) == ("lab_dismantling", 80.0, 1)
