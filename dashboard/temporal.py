@@ -124,7 +124,8 @@ def _windows(cues: tuple[str, ...], lower: str) -> list[tuple[int, int]]:
     for cue in cues:
         k = lower.find(cue)
         while k != -1:
-            hits.append((max(0, k - _REACH), min(len(lower), k + len(cue) + _REACH)))
+            if k == 0 or not lower[k - 1].isalpha():  # a word that starts with the cue ("mar" not in "summary")
+                hits.append((max(0, k - _REACH), min(len(lower), k + len(cue) + _REACH)))
             k = lower.find(cue, k + 1)
     out: list[tuple[int, int]] = []
     for a, b in sorted(hits):
