@@ -996,9 +996,14 @@ def _places_compatible(group: list[_Candidate], c: _Candidate) -> bool:
     theirs = [p for p in c.places if p.kind != "country"] if c.place_strength >= 2 else []
     if not mine or not theirs:
         return True
-    return any(a.footprint.intersects(b.footprint) and
-               a.footprint.intersection(b.footprint).area > 0.05 * min(a.footprint.area, b.footprint.area)
-               for a in mine for b in theirs)
+    return any(_overlap_places(a, b) for a in mine for b in theirs)
+
+
+@functools.lru_cache(maxsize=65536)
+def _overlap_places(a: Place, b: Place) -> bool:
+    """Whether two places' footprints overlap by more than a sliver (cached: the same pairs recur)."""
+    return bool(a.footprint.intersects(b.footprint) and
+                a.footprint.intersection(b.footprint).area > 0.05 * min(a.footprint.area, b.footprint.area))
 
 
 __all__ = ["Extractor", "Incident", "Mention", "Sentence", "split_sentences"]

@@ -247,7 +247,12 @@ def _alt(words) -> str:
 
 def available_languages() -> list[str]:
     """Codes of the packs shipped with the package."""
-    return sorted(p.stem for p in Path(LANG_DIR).glob("*.yaml"))
+    return list(_available())
+
+
+@functools.lru_cache(maxsize=1)
+def _available() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in Path(LANG_DIR).glob("*.yaml")))
 
 
 @functools.lru_cache(maxsize=16)
