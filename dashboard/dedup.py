@@ -32,7 +32,19 @@ def merge_across_articles(incidents: Sequence[Incident], articles: Mapping[str, 
                           gazetteer: Gazetteer) -> list[Incident]:
     """Merge incidents that report the same event; every incident gets its ``sources`` (one or more)."""
     items = [replace(inc, sources=[_source(inc, articles.get(inc.article))]) for inc in incidents]
-    parent = list(range(len(items)))
+    out = [_combine([items[i] for i in members], articles, gazetteer) for members in event_groups(items, gazetteer)]
+    # keep the extraction order (article order, then text order) for stable output
+    first = {id_: n for n, id_ in enumerate(inc.id for inc in incidents)}
+    return sorted(out, key=lambda inc: first[inc.id])
+
+
+def event_groups(incidents: Sequence, gazetteer: Gazetteer) -> list[list[int]]:
+    """The incidents that report one event, as groups of positions (each group in ascending order).
+
+    Reads only ``type``, ``date``, ``date_end``, ``article``, ``place_ids`` and ``background``, so callers may
+    pass light records instead of whole incidents (the pipeline groups a large store from its cache this way).
+    """
+    parent = list(range(len(incidents)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -40,25 +52,27 @@ def merge_across_articles(incidents: Sequence[Incident], articles: Mapping[str, 
             i = parent[i]
         return i
 
-    order = sorted((i for i, inc in enumerate(items) if _mergeable(inc)),
-                   key=lambda i: (items[i].type, items[i].date, items[i].date_end))
-    for pos, i in enumerate(order):
-        a = items[i]
-        for j in order[pos + 1:]:
-            b = items[j]
-            if b.type != a.type or b.date > a.date_end:
+    # Place pairs already compared, kept on the gazetteer: a large corpus names few distinct places.
+    same: dict[tuple, bool] = gazetteer.__dict__.setdefault("_same_place_cache", {})
+    order = sorted((i for i, inc in enumerate(incidents) if _mergeable(inc)),
+                   key=lambda i: (incidents[i].type, incidents[i].date, incidents[i].date_end))
+    rows = [(incidents[i].type, incidents[i].date, incidents[i].date_end, incidents[i].article,
+             "+".join(sorted(incidents[i].place_ids))) for i in order]
+    for pos, (type_, _, end, article, place) in enumerate(rows):
+        for k in range(pos + 1, len(rows)):  # indexes, not a slice: a slice would copy the rest every time
+            b_type, b_date, _, b_article, b_place = rows[k]
+            if b_type != type_ or b_date > end:
                 break  # sorted by type and start date: no later one can overlap
-            if b.article != a.article and _same_place(a, b, gazetteer):
-                parent[find(j)] = find(i)
+            if b_article != article:
+                pair = (place, b_place) if place <= b_place else (b_place, place)
+                if pair not in same:
+                    same[pair] = _same_place(incidents[order[pos]], incidents[order[k]], gazetteer)
+                if same[pair]:
+                    parent[find(order[k])] = find(order[pos])
     groups: dict[int, list[int]] = {}
-    for i in range(len(items)):
+    for i in range(len(incidents)):
         groups.setdefault(find(i), []).append(i)
-    out = []
-    for members in groups.values():
-        out.append(_combine([items[i] for i in members], articles, gazetteer))
-    # keep the extraction order (article order, then text order) for stable output
-    first = {id_: n for n, id_ in enumerate(inc.id for inc in incidents)}
-    return sorted(out, key=lambda inc: first[inc.id])
+    return list(groups.values())
 
 
 def _mergeable(inc: Incident) -> bool:

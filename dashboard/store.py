@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sqlite3
 import time
 import uuid
@@ -80,7 +81,15 @@ CREATE TABLE incidents (
     unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT, former_ids TEXT, language TEXT, flags TEXT);
 CREATE INDEX incidents_type ON incidents(type);
 CREATE INDEX incidents_date ON incidents(date);
+CREATE TABLE IF NOT EXISTS extractions (
+    digest TEXT NOT NULL, version TEXT NOT NULL, summary TEXT NOT NULL, incidents TEXT NOT NULL,
+    PRIMARY KEY (digest, version));
+CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, signature TEXT NOT NULL);
 """
+#: The extraction cache and the signature of each stored incident's sources (added to schema 4 without a new
+#: version: a store without them gets them on its next write, and a store whose incidents another version of this
+#: program rewrote is recognised by the ``groups_of`` stamp in ``meta``, which that version drops).
+_CACHE_SCHEMA = _SCHEMA[_SCHEMA.index("CREATE TABLE IF NOT EXISTS extractions"):]
 _ARTICLE_COLUMNS = ("key", "name", "title", "published", "published_inferred", "published_note", "byline",
                     "outlet", "url", "content_hash", "path", "text", "language")
 
@@ -383,18 +392,79 @@ def article_text(name: str, path: str | Path | None = None) -> dict | None:
 class Snapshot:
     """What the store held when a write began (under the write lock).
 
-    ``version`` is None for a store that does not exist yet; ``incidents`` are the stored incident rows (id,
-    type, article, date, location_id, evidence, background, sources, former_ids) for carrying reviews over.
+    ``version`` is None for a store that does not exist yet. The other parts are read on demand, while the plan
+    runs: ``incident_rows(ids)`` gives stored incident rows (id, type, article, date, location_id, evidence,
+    background, sources, former_ids; all of them when ``ids`` is None) for carrying reviews over;
+    ``cached(version)`` the extraction cache of that extractor version, ``{digest: (incidents JSON, summary
+    JSON)}``; ``groups(merging)`` each stored incident's signature by id (empty when unknown or given by another merging
+    version).
     """
 
     version: int | None
     articles: dict[str, Article] = field(default_factory=dict)
-    incidents: list[dict] = field(default_factory=list)
+    incident_rows: Callable[[Iterable[str] | None], list[dict]] = field(default=lambda ids=None: [], repr=False)
+    cached: Callable[[str], dict[str, tuple[str, str]]] = field(default=lambda version: {}, repr=False)
+    groups: Callable[[str], dict[str, str]] = field(default=lambda merging: {}, repr=False)
+    incident_count: Callable[[], int] = field(default=lambda: 0, repr=False)
 
 
-#: A write plan: given the snapshot, the complete new content (articles by key, incident frame), or None for
-#: "nothing to change".
-Plan = Callable[[Snapshot], "tuple[Mapping[str, Article], gpd.GeoDataFrame] | None"]
+@dataclass(frozen=True)
+class Extractions:
+    """The extraction cache to keep after a write: by article digest, the incidents and their summary (JSON).
+
+    Entries of other extractor versions, and digests not listed, are removed; listed ones already stored are not
+    rewritten.
+    """
+
+    version: str
+    entries: Mapping[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A write: the complete set of articles, the stored incidents kept, and the incidents written anew.
+
+    Every stored incident whose id is not in ``keep`` is deleted; ``frame`` rows are then written, with their
+    ``signatures`` (by id; see :attr:`Snapshot.groups`). Articles are written only where they differ from the
+    stored ones.
+    """
+
+    articles: Mapping[str, Article]
+    frame: gpd.GeoDataFrame
+    keep: frozenset[str] = frozenset()
+    signatures: Mapping[str, str] = field(default_factory=dict)
+    cache: Extractions | None = None
+    #: The version of the merging that gave the signatures (:attr:`Snapshot.groups` reads them only for it).
+    merging: str = ""
+
+
+#: A write plan: given the snapshot, the new content (a :class:`Delta`, or ``(articles by key, incident frame)``
+#: for "exactly this"), or None for "nothing to change".
+Plan = Callable[[Snapshot], "Delta | tuple[Mapping[str, Article], gpd.GeoDataFrame] | None"]
+
+
+def extraction_state(version: str, path: str | Path | None = None) -> tuple[set[str], set[str]]:
+    """The article digests whose extraction by ``version`` the store caches, and the stored content hashes.
+
+    Read without the write lock (empty when there is no usable store), so that a writer can extract what is
+    missing before taking the lock; the write checks again under it.
+    """
+    target = store_path(path)
+    try:
+        con, _ = _checked(target)
+    except StoreError:
+        return set(), set()  # the write itself refuses a damaged store, with the full message
+    try:
+        hashes = {r[0] for r in con.execute("SELECT content_hash FROM articles")}
+        try:
+            digests = {r[0] for r in con.execute("SELECT digest FROM extractions WHERE version = ?", (version,))}
+        except sqlite3.OperationalError:
+            digests = set()  # a store written before the cache existed
+        return digests, hashes
+    except sqlite3.Error:
+        return set(), set()
+    finally:
+        con.close()
 
 
 class _CreatedMeanwhile(Exception):
@@ -439,7 +509,10 @@ def _update_existing(target: Path, plan: Plan) -> bool:
             con.execute("BEGIN IMMEDIATE")
             # read again under the lock: the writer we waited for may have upgraded the schema
             version = int(con.execute("PRAGMA user_version").fetchone()[0])
-            snapshot = Snapshot(version, _read_articles(con), _read_incident_rows(con))
+            snapshot = Snapshot(version, _read_articles(con), lambda ids=None: _read_incident_rows(con, ids),
+                                lambda v: _read_cache(con, v),
+                                lambda m: _read_groups(con, m) if version == SCHEMA_VERSION else {},
+                                lambda: con.execute("SELECT count(*) FROM incidents").fetchone()[0])
         except sqlite3.Error as exc:
             raise _error(target, exc, "write") from exc
         try:
@@ -448,15 +521,14 @@ def _update_existing(target: Path, plan: Plan) -> bool:
                 con.execute("ROLLBACK")
                 return False
             _backup(target)
+            delta = _delta(content)
             if version != SCHEMA_VERSION:
                 _drop_all(con)
                 _create_schema(con)
+                _fill(con, delta)
             else:
-                con.execute("DELETE FROM incidents")
-                con.execute("DELETE FROM locations")
-                con.execute("DELETE FROM articles")
-                con.execute("DELETE FROM meta")
-            _fill(con, *content)
+                # only the rows that changed: adding one article to a large store rewrites a few rows
+                _apply(con, snapshot.articles, delta)
             con.execute("COMMIT")
             return True
         except BaseException as exc:
@@ -497,7 +569,7 @@ def _create(target: Path, plan: Plan) -> bool:
         try:
             con.execute("BEGIN IMMEDIATE")
             _create_schema(con)
-            _fill(con, *content)
+            _fill(con, _delta(content))
             con.execute("COMMIT")
         finally:
             con.close()
@@ -555,26 +627,26 @@ def _backup(target: Path) -> None:
     """Copy the store (its committed content, as seen under our write lock) to ``NAME.bak``, atomically."""
     tmp = _temp_file(target, ".bak")
     try:
-        # a second, read-only connection: the backup API cannot read through the connection holding the lock
-        src = sqlite3.connect(_uri(target, mode="ro"), uri=True, timeout=READ_WAIT)
-        dest = sqlite3.connect(tmp)
-        try:
-            src.backup(dest)
-        finally:
-            dest.close()
-            src.close()
+        # A plain file copy (the kernel's, several times faster than SQLite's page-by-page backup of a large
+        # store) is consistent here: we hold the write lock and have written nothing yet, and opening the
+        # transaction rolled back any hot journal, so the file holds exactly the last committed store.
+        shutil.copyfile(target, tmp)
         os.chmod(tmp, target.stat().st_mode & 0o7777)
         os.replace(tmp, backup_path(target))
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _read_incident_rows(con: sqlite3.Connection) -> list[dict]:
+def _read_incident_rows(con: sqlite3.Connection, ids: Iterable[str] | None = None) -> list[dict]:
     columns = {r[1] for r in con.execute("PRAGMA table_info(incidents)")}
     wanted = ("id", "type", "article", "date", "location_id", "evidence", "background", "sources", "former_ids")
-    select = ", ".join(c if c in columns else "NULL" for c in wanted)
+    select = f"SELECT {', '.join(c if c in columns else 'NULL' for c in wanted)} FROM incidents"
+    if ids is None:
+        found: Iterable = con.execute(select)
+    else:
+        found = [r for id_ in ids for r in con.execute(select + " WHERE id = ?", (id_,))]
     rows = []
-    for r in con.execute(f"SELECT {select} FROM incidents"):
+    for r in found:
         rec = dict(zip(wanted, r, strict=True))
         for col in ("sources", "former_ids"):
             try:
@@ -585,18 +657,113 @@ def _read_incident_rows(con: sqlite3.Connection) -> list[dict]:
     return rows
 
 
-def _fill(con: sqlite3.Connection, articles: Mapping[str, Article], frame: gpd.GeoDataFrame) -> None:
+def _delta(content) -> Delta:
+    if isinstance(content, Delta):
+        return content
+    articles, frame = content
+    return Delta(articles, frame)
+
+
+def _fill(con: sqlite3.Connection, delta: Delta) -> None:
     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
-    con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})", [
-        (key, a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
-         a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text, a.language)
-        for key, a in articles.items()])
-    _insert_frame(con, frame)
+    con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})",
+                    [_article_row(key, a) for key, a in delta.articles.items()])
+    locations, rows = _frame_rows(delta.frame)
+    con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
+    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 31)})", rows)
+    _write_extras(con, delta)
 
 
-def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
-    locations = {}
+def _apply(con: sqlite3.Connection, stored: Mapping[str, Article], delta: Delta) -> None:
+    """Make the store hold ``delta``'s content, writing only what changed (same schema version)."""
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
+    articles = delta.articles
+    gone = [(key,) for key in stored if key not in articles]
+    con.executemany("DELETE FROM articles WHERE key = ?", gone)  # before inserts: a name may pass to a new key
+    changed = [_article_row(key, a) for key, a in articles.items()
+               if key not in stored or (stored[key] is not a and _article_row(key, stored[key])
+                                        != _article_row(key, a))]
+    con.executemany(f"INSERT OR REPLACE INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})", changed)
+    locations, rows = _frame_rows(delta.frame)
+    held = {r[0]: r for r in con.execute("SELECT * FROM incidents WHERE id IN (SELECT value FROM json_each(?))",
+                                         (json.dumps([r[0] for r in rows]),))}
+    dropped = [(i,) for (i,) in con.execute("SELECT id FROM incidents") if i not in delta.keep]
+    con.executemany("DELETE FROM incidents WHERE id = ?", [d for d in dropped if held.get(d[0]) is None])
+    con.executemany(f"INSERT OR REPLACE INTO incidents VALUES ({','.join('?' * 31)})",
+                    [r for r in rows if held.get(r[0]) != r])  # a row written again unchanged is left alone
+    con.executemany("INSERT OR REPLACE INTO locations VALUES (?,?,?,?)", list(locations.values()))
+    con.execute("DELETE FROM locations WHERE id NOT IN (SELECT location_id FROM incidents "
+                "WHERE location_id IS NOT NULL)")
+    _write_extras(con, delta, [d for d in dropped if d[0] not in delta.signatures])
+
+
+def _write_extras(con: sqlite3.Connection, delta: Delta, dropped: list[tuple[str]] | None = None) -> None:
+    """The extraction cache and the incidents' signatures; ``dropped``: ids deleted (None: a new store)."""
+    columns = [r[1] for r in con.execute("PRAGMA table_info(extractions)")]
+    if columns and columns != ["digest", "version", "summary", "incidents"]:
+        con.execute("DROP TABLE extractions")  # a cache of another layout: only a cache, so started again
+    for statement in _CACHE_SCHEMA.split(";"):  # a schema-4 store written before the cache existed gets them now
+        if statement.strip():
+            con.execute(statement)
+    if dropped is None or not _groups_valid(con):
+        # Stored signatures cannot be trusted: kept incidents get none, and the next write recomputes them all.
+        con.execute("DELETE FROM groups")
+    else:
+        con.executemany("DELETE FROM groups WHERE id = ?", dropped)
+    con.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?)", list(delta.signatures.items()))
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('groups_of', ?)", (delta.merging,))
+    cache = delta.cache
+    if cache is None:
+        return
+    held = {(d, v) for d, v in con.execute("SELECT digest, version FROM extractions")}
+    con.executemany("DELETE FROM extractions WHERE digest = ? AND version = ?",
+                    [k for k in held if k[1] != cache.version or k[0] not in cache.entries])
+    con.executemany("INSERT INTO extractions VALUES (?, ?, ?, ?)",
+                    [(d, cache.version, summary, blob) for d, (blob, summary) in cache.entries.items()
+                     if (d, cache.version) not in held])
+
+
+def _groups_valid(con: sqlite3.Connection, merging: str | None = None) -> bool:
+    """Whether the ``groups`` table describes the stored incidents (and was written by ``merging``, if given).
+
+    Another version of this program that rewrote the incidents dropped the ``groups_of`` stamp from ``meta``.
+    """
+    try:
+        stamp = con.execute("SELECT value FROM meta WHERE key = 'groups_of'").fetchone()
+    except sqlite3.Error:
+        return False
+    return stamp is not None and (merging is None or stamp[0] == merging)
+
+
+def _read_groups(con: sqlite3.Connection, merging: str) -> dict[str, str]:
+    if not _groups_valid(con, merging):
+        return {}
+    try:
+        groups = dict(con.execute("SELECT id, signature FROM groups"))
+    except sqlite3.OperationalError:
+        return {}  # no table yet
+    ids = {r[0] for r in con.execute("SELECT id FROM incidents")}
+    return groups if set(groups) == ids else {}
+
+
+def _read_cache(con: sqlite3.Connection, version: str) -> dict[str, tuple[str, str]]:
+    try:  # no table yet, or a cache of another layout (rebuilt by the write): nothing cached
+        return {d: (blob, summary) for d, blob, summary in
+                con.execute("SELECT digest, incidents, summary FROM extractions WHERE version = ?", (version,))}
+    except sqlite3.OperationalError:
+        return {}
+
+
+def _article_row(key: str, a: Article) -> tuple:
+    return (key, a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
+            a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text, a.language)
+
+
+def _frame_rows(frame: gpd.GeoDataFrame) -> tuple[dict[str, tuple], list[tuple]]:
+    """The ``locations`` rows (by id) and ``incidents`` rows of an incident frame."""
+    locations: dict[str, tuple] = {}
+    points: dict[str, tuple] = {}  # location id -> representative point, computed once per footprint
     rows = []
     for rec, geom in zip(frame.to_dict("records"), frame.geometry, strict=True):
         lon = lat = None
@@ -604,10 +771,12 @@ def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
             if geom.geom_type == "Point":
                 lon, lat = geom.x, geom.y
             else:
-                locations.setdefault(rec["location_id"], (rec["location_id"], rec.get("location_name"),
-                                                          rec["geo_precision"], shapely.to_geojson(geom)))
-                pt = geom.representative_point()
-                lon, lat = pt.x, pt.y
+                loc = rec["location_id"]
+                if loc not in locations:
+                    locations[loc] = (loc, rec.get("location_name"), rec["geo_precision"], shapely.to_geojson(geom))
+                    pt = geom.representative_point()
+                    points[loc] = (pt.x, pt.y)
+                lon, lat = points[loc]
         former = rec.get("former_ids")
         rows.append((
             rec["id"], rec["type"], rec["article"], _none(rec["date"]), _none(rec["date_end"]),
@@ -619,8 +788,7 @@ def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
             int(bool(rec["background"])), _none(rec["unlocated_reason"]), lon, lat, _json(_sources(rec)),
             _json(former if isinstance(former, list) else []), _none(rec.get("language")),
             _json(rec.get("flags") if isinstance(rec.get("flags"), list) else [])))
-    con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
-    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 31)})", rows)
+    return locations, rows
 
 
 def _sources(rec: dict) -> list[dict]:
