@@ -20,12 +20,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import NamedTuple
 
 from tqdm import tqdm
 
 from dashboard import __version__, langpack
 from dashboard.corpus import Article, ArticleError, ReadError, date_from_corpus, expand_paths, read_article, read_corpus
+from dashboard.dedup import mergeable, place_key
 from dashboard.extraction import Extractor, Incident
 from dashboard.gazetteer import DATA_DIR, GEONAMES_FILE, Gazetteer, default_gazetteer
 
@@ -72,9 +72,13 @@ def digest(article: Article) -> str:
 
 
 def encode(incidents: Sequence[Incident]) -> tuple[str, str]:
-    """Incidents as the cache keeps them: the whole incidents, and a :class:`Summary` of each (both JSON text)."""
-    return (json.dumps([{f: getattr(inc, f) for f in _FIELDS} for inc in incidents], ensure_ascii=False),
-            json.dumps([[getattr(inc, f) for f in Summary._fields[:-1]] for inc in incidents], ensure_ascii=False))
+    """Incidents as the cache keeps them (both JSON text).
+
+    A summary of each for merging (see :func:`summaries`), and the whole incidents.
+    """
+    return (json.dumps([[inc.id, inc.type, inc.date, inc.date_end, mergeable(inc), place_key(inc.place_ids)]
+                        for inc in incidents], ensure_ascii=False),
+            json.dumps([{f: getattr(inc, f) for f in _FIELDS} for inc in incidents], ensure_ascii=False))
 
 
 def decode(blob: str, article: str) -> list[Incident]:
@@ -82,25 +86,20 @@ def decode(blob: str, article: str) -> list[Incident]:
     return [Incident(article=article, **rec) for rec in json.loads(blob)]
 
 
-class Summary(NamedTuple):
-    """What merging across articles reads of an incident (see :func:`dashboard.dedup.event_groups`)."""
+def summaries(entries: Sequence[tuple[str, str]]) -> tuple[list[str], list[tuple]]:
+    """The incident ids of several cache entries, and their rows for :func:`dashboard.dedup.link_events`.
 
-    id: str
-    type: str
-    date: str | None
-    date_end: str | None
-    background: bool
-    place_ids: list[str]
-    article: str
-
-
-def summaries(entries: Sequence[tuple[str, str]]) -> list[Summary]:
-    """The summaries of several cache entries, given as ``(summary JSON, article name)``, in order."""
+    ``entries`` are ``(summary JSON, article name)``; the results are in their order.
+    """
     # one parse of the joined texts: ten thousand small json.loads calls cost several times more
     parsed = json.loads("[" + ",".join(summary for summary, _ in entries) + "]")
-    return [Summary(*rec, article) for found, (_, article) in zip(parsed, entries, strict=True) for rec in found]
+    ids = [rec[0] for found in parsed for rec in found]
+    rows = [(t, d, e, article, place, m) for found, (_, article) in zip(parsed, entries, strict=True)
+            for _, t, d, e, m, place in found]
+    return ids, rows
 
 
+#: A cache entry: (summary JSON, incidents JSON).
 Entry = tuple[str, str]
 
 

@@ -38,13 +38,23 @@ def merge_across_articles(incidents: Sequence[Incident], articles: Mapping[str, 
     return sorted(out, key=lambda inc: first[inc.id])
 
 
-def event_groups(incidents: Sequence, gazetteer: Gazetteer) -> list[list[int]]:
-    """The incidents that report one event, as groups of positions (each group in ascending order).
+def event_groups(incidents: Sequence[Incident], gazetteer: Gazetteer) -> list[list[int]]:
+    """The incidents that report one event, as groups of positions (each group in ascending order)."""
+    return link_events([(inc.type, inc.date, inc.date_end, inc.article, place_key(inc.place_ids), mergeable(inc))
+                        for inc in incidents], gazetteer)
 
-    Reads only ``type``, ``date``, ``date_end``, ``article``, ``place_ids`` and ``background``, so callers may
-    pass light records instead of whole incidents (the pipeline groups a large store from its cache this way).
+
+def place_key(place_ids: Sequence[str]) -> str:
+    """The places of an incident as one text, the same whatever their order (as the store's ``location_id``)."""
+    return "+".join(sorted(place_ids))
+
+
+def link_events(rows: Sequence[tuple], gazetteer: Gazetteer) -> list[list[int]]:
+    """:func:`event_groups` over light rows ``(type, date, date_end, article, place key, mergeable)``.
+
+    The pipeline groups a large store from its cached summaries this way, without building incidents.
     """
-    parent = list(range(len(incidents)))
+    parent = list(range(len(rows)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -54,35 +64,35 @@ def event_groups(incidents: Sequence, gazetteer: Gazetteer) -> list[list[int]]:
 
     # Place pairs already compared, kept on the gazetteer: a large corpus names few distinct places.
     same: dict[tuple, bool] = gazetteer.__dict__.setdefault("_same_place_cache", {})
-    order = sorted((i for i, inc in enumerate(incidents) if _mergeable(inc)),
-                   key=lambda i: (incidents[i].type, incidents[i].date, incidents[i].date_end))
-    rows = [(incidents[i].type, incidents[i].date, incidents[i].date_end, incidents[i].article,
-             "+".join(sorted(incidents[i].place_ids))) for i in order]
-    for pos, (type_, _, end, article, place) in enumerate(rows):
-        for k in range(pos + 1, len(rows)):  # indexes, not a slice: a slice would copy the rest every time
-            b_type, b_date, _, b_article, b_place = rows[k]
+    order = sorted((i for i, r in enumerate(rows) if r[5]), key=lambda i: rows[i][:3])
+    for pos, i in enumerate(order):
+        type_, _, end, article, place, _ = rows[i]
+        for k in range(pos + 1, len(order)):  # indexes, not a slice: a slice would copy the rest every time
+            j = order[k]
+            b_type, b_date, _, b_article, b_place, _ = rows[j]
             if b_type != type_ or b_date > end:
                 break  # sorted by type and start date: no later one can overlap
             if b_article != article:
                 pair = (place, b_place) if place <= b_place else (b_place, place)
                 if pair not in same:
-                    same[pair] = _same_place(incidents[order[pos]], incidents[order[k]], gazetteer)
+                    same[pair] = _same_places(place.split("+"), b_place.split("+"), gazetteer)
                 if same[pair]:
-                    parent[find(order[k])] = find(order[pos])
+                    parent[find(j)] = find(i)
     groups: dict[int, list[int]] = {}
-    for i in range(len(incidents)):
+    for i in range(len(rows)):
         groups.setdefault(find(i), []).append(i)
     return list(groups.values())
 
 
-def _mergeable(inc: Incident) -> bool:
+def mergeable(inc: Incident) -> bool:
+    """Whether an incident may merge with another article's: an event with a date and a place."""
     return not inc.background and inc.date is not None and bool(inc.place_ids)
 
 
-def _same_place(a: Incident, b: Incident, gazetteer: Gazetteer) -> bool:
-    if sorted(a.place_ids) == sorted(b.place_ids):
+def _same_places(a: Sequence[str], b: Sequence[str], gazetteer: Gazetteer) -> bool:
+    if sorted(a) == sorted(b):
         return True
-    fa, fb = gazetteer.footprint(a.place_ids), gazetteer.footprint(b.place_ids)
+    fa, fb = gazetteer.footprint(a), gazetteer.footprint(b)
     small, large = (fa, fb) if fa.area <= fb.area else (fb, fa)
     if small.area == 0:
         return bool(large.contains(small))

@@ -29,7 +29,7 @@ import pandas as pd
 
 from dashboard import batch, store
 from dashboard.corpus import Article, ReadError
-from dashboard.dedup import event_groups, former_ids, merge_across_articles
+from dashboard.dedup import former_ids, link_events, merge_across_articles
 from dashboard.errors import ArticleError, StoreError
 from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer, default_gazetteer
@@ -108,7 +108,7 @@ def extract_located(articles: Sequence[Article], gazetteer: Gazetteer | None = N
                 raise ArticleError(found.reason)
             errors.append(ReadError(art.path or art.name, found.reason))
         else:
-            incidents += batch.decode(found[0], art.name)
+            incidents += batch.decode(found[1], art.name)
     return _merge_and_locate(incidents, articles, gazetteer)
 
 
@@ -177,48 +177,63 @@ def _run(target: Path, incoming: list[Article], errors: list[ReadError], gazette
                                        unchanged=p.unchanged))
             return None
         content, entries = _assemble(p, snapshot.cached(version), extracted, extract, errs, digest)
-        delta = _incidents(snapshot, content, entries, gazetteer, merging, digest)
+
+        def incidents_json(keys: Sequence[str]) -> dict[str, str]:
+            """The cached incidents of some articles: those extracted now, the others read from the store."""
+            fresh = {key: extracted[digest(content[key])] for key in keys
+                     if isinstance(extracted.get(digest(content[key])), tuple)}
+            rest = {digest(content[key]): key for key in keys if key not in fresh}
+            stored = snapshot.cached_incidents(version, rest)
+            return {key: entry[1] for key, entry in fresh.items()} | {rest[d]: blob for d, blob in stored.items()}
+
+        delta = _incidents(snapshot, content, entries, incidents_json, gazetteer, merging, digest)
         added = sorted(a.name for a in incoming if store.article_key(a) in content) if rebuild else p.added
         reports.append(BuildReport(target, len(content), len(delta.keep) + len(delta.frame), errs, added,
                                    p.updated, p.unchanged, p.renamed))
-        return replace(delta, cache=store.Extractions(
-            version, {digest(content[key]): entry for key, entry in entries.items()}))
+        cache = {}
+        for key, summary in entries.items():
+            d = digest(content[key])
+            fresh = extracted.get(d)
+            cache[d] = (summary, fresh[1] if isinstance(fresh, tuple) else None)
+        return replace(delta, cache=store.Extractions(version, cache))
 
     store.update(plan, target)
     return reports[0]
 
 
-def _incidents(snapshot: store.Snapshot, content: Mapping[str, Article], entries: Mapping[str, batch.Entry],
-               gazetteer: Gazetteer, merging: str, digest: Callable[[Article], str]) -> store.Delta:
+def _incidents(snapshot: store.Snapshot, content: Mapping[str, Article], entries: Mapping[str, str],
+               incidents_json: Callable[[Sequence[str]], dict[str, str]], gazetteer: Gazetteer, merging: str,
+               digest: Callable[[Article], str]) -> store.Delta:
     """The store's new incidents: merged across articles and located again only where their sources changed.
 
-    Articles are grouped into events from the cached summaries alone; an event whose signature (its members,
-    their articles' metadata, the extractor and merging versions) the store already holds keeps its stored row.
-    Only the other events are decoded in full, merged, located and written.
+    Incidents are grouped into events from the cached summaries alone; an event whose signature (its members and
+    their articles' metadata) the store already holds, for this merging version, keeps its stored row. Only the
+    other events are decoded in full, merged, located and written.
     """
-    sums = batch.summaries([(summary, content[key].name) for key, (_, summary) in entries.items()])
-    key_of = {content[key].name: key for key in entries}  # names are unique in a store
-    owner = [key_of[s.article] for s in sums]
-    article_sig = {key: _article_signature(content[key], digest(content[key])) for key in entries}
+    keys = list(entries)
+    ids, rows = batch.summaries([(entries[key], content[key].name) for key in keys])
+    key_of = {content[key].name: key for key in keys}  # names are unique in a store
+    article_sig = {key: _article_signature(content[key], digest(content[key])) for key in keys}
     stored = snapshot.groups(merging)
     held = {sig: id_ for id_, sig in stored.items()}
     keep: set[str] = set()
     signature: dict[str, str] = {}  # member incident id -> its event's signature, for the events written anew
     wanted: dict[str, set[str]] = {}  # article key -> ids of its incidents in events written anew
-    for members in event_groups(sums, gazetteer):
+    for members in link_events(rows, gazetteer):
         # plain text, not a hash: most events have one source, and hashing each costs more than comparing
         if len(members) == 1:
-            sig = f"{sums[members[0]].id}:{article_sig[owner[members[0]]]}"
+            sig = f"{ids[members[0]]}:{article_sig[key_of[rows[members[0]][3]]]}"
         else:
-            sig = " ".join(sorted(f"{sums[i].id}:{article_sig[owner[i]]}" for i in members))
+            sig = " ".join(sorted(f"{ids[i]}:{article_sig[key_of[rows[i][3]]]}" for i in members))
         if sig in held:
             keep.add(held[sig])
             continue
         for i in members:
-            signature[sums[i].id] = sig
-            wanted.setdefault(owner[i], set()).add(sums[i].id)
-    incidents = [inc for key in entries if key in wanted
-                 for inc in batch.decode(entries[key][0], content[key].name) if inc.id in wanted[key]]
+            signature[ids[i]] = sig
+            wanted.setdefault(key_of[rows[i][3]], set()).add(ids[i])
+    blobs = incidents_json([key for key in keys if key in wanted])
+    incidents = [inc for key in keys if key in wanted
+                 for inc in batch.decode(blobs[key], content[key].name) if inc.id in wanted[key]]
     merged = merge_across_articles(incidents, {a.name: a for a in content.values()}, gazetteer)
     frame = locate_merged(merged, gazetteer)
     old = snapshot.incident_rows([i for i in stored if i not in keep] if stored else None)
@@ -245,17 +260,18 @@ def _merge_version(version: str, gazetteer: Gazetteer) -> str:
     return h.hexdigest()[:32]
 
 
-def _assemble(p: _Plan, cache: Mapping[str, batch.Entry], extracted: dict[str, batch.Entry | batch.Failure],
+def _assemble(p: _Plan, cache: Mapping[str, str], extracted: dict[str, batch.Entry | batch.Failure],
               extract: Callable[[Sequence[Article]], None], errors: list[ReadError],
               digest: Callable[[Article], str]):
     """Each article's cache entry, from the cache or extracted now.
 
     A failing new article is left out, a failing update rolled back to the stored version, a failing stored
-    article kept without incidents. Returns the articles to store and the entries of those with incidents.
+    article kept without incidents. Returns the articles to store and the summaries (JSON) of those with
+    incidents.
     """
     extract([a for a in p.content.values() if digest(a) not in cache])
     content = dict(p.content)
-    entries: dict[str, batch.Entry] = {}
+    entries: dict[str, str] = {}
     for key, art in p.content.items():
         d = digest(art)
         found = cache.get(d) or extracted[d]
@@ -276,7 +292,7 @@ def _assemble(p: _Plan, cache: Mapping[str, batch.Entry], extracted: dict[str, b
                 continue
             if isinstance(found, batch.Failure):  # a stored article: kept, without incidents until it extracts
                 continue
-        entries[key] = found
+        entries[key] = found if isinstance(found, str) else found[0]
     return content, entries
 
 

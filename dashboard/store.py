@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS extractions (
     digest TEXT NOT NULL, version TEXT NOT NULL, summary TEXT NOT NULL, incidents TEXT NOT NULL,
     PRIMARY KEY (digest, version));
 CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, signature TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS incidents_location ON incidents(location_id);
 """
 #: The extraction cache and the signature of each stored incident's sources (added to schema 4 without a new
 #: version: a store without them gets them on its next write, and a store whose incidents another version of this
@@ -395,29 +396,31 @@ class Snapshot:
     ``version`` is None for a store that does not exist yet. The other parts are read on demand, while the plan
     runs: ``incident_rows(ids)`` gives stored incident rows (id, type, article, date, location_id, evidence,
     background, sources, former_ids; all of them when ``ids`` is None) for carrying reviews over;
-    ``cached(version)`` the extraction cache of that extractor version, ``{digest: (incidents JSON, summary
-    JSON)}``; ``groups(merging)`` each stored incident's signature by id (empty when unknown or given by another merging
-    version).
+    ``cached(version)`` the extraction cache of that extractor version, ``{digest: summary JSON}``, and
+    ``cached_incidents(version, digests)`` the incidents JSON of some of its entries; ``groups(merging)`` each
+    stored incident's signature by id (empty when unknown or given by another merging version).
     """
 
     version: int | None
     articles: dict[str, Article] = field(default_factory=dict)
     incident_rows: Callable[[Iterable[str] | None], list[dict]] = field(default=lambda ids=None: [], repr=False)
-    cached: Callable[[str], dict[str, tuple[str, str]]] = field(default=lambda version: {}, repr=False)
+    cached: Callable[[str], dict[str, str]] = field(default=lambda version: {}, repr=False)
+    cached_incidents: Callable[[str, Iterable[str]], dict[str, str]] = field(
+        default=lambda version, digests: {}, repr=False)
     groups: Callable[[str], dict[str, str]] = field(default=lambda merging: {}, repr=False)
     incident_count: Callable[[], int] = field(default=lambda: 0, repr=False)
 
 
 @dataclass(frozen=True)
 class Extractions:
-    """The extraction cache to keep after a write: by article digest, the incidents and their summary (JSON).
+    """The extraction cache to keep after a write: by article digest, the summary and the incidents (JSON).
 
     Entries of other extractor versions, and digests not listed, are removed; listed ones already stored are not
-    rewritten.
+    rewritten (and may give None for the incidents, which the plan need not have read).
     """
 
     version: str
-    entries: Mapping[str, tuple[str, str]]
+    entries: Mapping[str, tuple[str, str | None]]
 
 
 @dataclass(frozen=True)
@@ -450,10 +453,13 @@ def extraction_state(version: str, path: str | Path | None = None) -> tuple[set[
     missing before taking the lock; the write checks again under it.
     """
     target = store_path(path)
+    if not target.is_file():
+        return set(), set()
     try:
-        con, _ = _checked(target)
-    except StoreError:
-        return set(), set()  # the write itself refuses a damaged store, with the full message
+        # no damage checks here (they read the whole file): the write runs them, and refuses a damaged store
+        con = _open_ro(target)
+    except sqlite3.Error:
+        return set(), set()
     try:
         hashes = {r[0] for r in con.execute("SELECT content_hash FROM articles")}
         try:
@@ -510,7 +516,9 @@ def _update_existing(target: Path, plan: Plan) -> bool:
             # read again under the lock: the writer we waited for may have upgraded the schema
             version = int(con.execute("PRAGMA user_version").fetchone()[0])
             snapshot = Snapshot(version, _read_articles(con), lambda ids=None: _read_incident_rows(con, ids),
-                                lambda v: _read_cache(con, v),
+                                # a store of another schema version is rewritten in full, its cache dropped
+                                lambda v: _read_cache(con, v) if version == SCHEMA_VERSION else {},
+                                lambda v, ds: _read_cached_incidents(con, v, ds),
                                 lambda m: _read_groups(con, m) if version == SCHEMA_VERSION else {},
                                 lambda: con.execute("SELECT count(*) FROM incidents").fetchone()[0])
         except sqlite3.Error as exc:
@@ -720,8 +728,8 @@ def _write_extras(con: sqlite3.Connection, delta: Delta, dropped: list[tuple[str
     con.executemany("DELETE FROM extractions WHERE digest = ? AND version = ?",
                     [k for k in held if k[1] != cache.version or k[0] not in cache.entries])
     con.executemany("INSERT INTO extractions VALUES (?, ?, ?, ?)",
-                    [(d, cache.version, summary, blob) for d, (blob, summary) in cache.entries.items()
-                     if (d, cache.version) not in held])
+                    [(d, cache.version, summary, blob) for d, (summary, blob) in cache.entries.items()
+                     if (d, cache.version) not in held and blob is not None])
 
 
 def _groups_valid(con: sqlite3.Connection, merging: str | None = None) -> bool:
@@ -747,10 +755,17 @@ def _read_groups(con: sqlite3.Connection, merging: str) -> dict[str, str]:
     return groups if set(groups) == ids else {}
 
 
-def _read_cache(con: sqlite3.Connection, version: str) -> dict[str, tuple[str, str]]:
+def _read_cache(con: sqlite3.Connection, version: str) -> dict[str, str]:
     try:  # no table yet, or a cache of another layout (rebuilt by the write): nothing cached
-        return {d: (blob, summary) for d, blob, summary in
-                con.execute("SELECT digest, incidents, summary FROM extractions WHERE version = ?", (version,))}
+        return dict(con.execute("SELECT digest, summary FROM extractions WHERE version = ?", (version,)))
+    except sqlite3.OperationalError:
+        return {}
+
+
+def _read_cached_incidents(con: sqlite3.Connection, version: str, digests: Iterable[str]) -> dict[str, str]:
+    try:
+        return dict(con.execute("SELECT digest, incidents FROM extractions WHERE version = ? AND digest IN "
+                                "(SELECT value FROM json_each(?))", (version, json.dumps(list(digests)))))
     except sqlite3.OperationalError:
         return {}
 

@@ -1,0 +1,154 @@
+"""Incremental ingest benchmarks (issue 11, item 1). Run: ``python bench/run_ingest.py [--quick] [--large N]``.
+
+Targets:
+
+- adding one article to a 10,000-article store: <= 1 s (median of several runs, each adding a new article);
+- ``incident-map ingest --jobs N``: a large synthetic corpus ingests into a new store at >= 0.8 x N x the
+  ``--jobs 1`` rate (100,000 articles in the issue);
+- peak memory of the whole process tree (the command and its workers) for 100,000 articles: < 2 GiB.
+
+The machine is shared (2 cores, five other agents): each figure is given as wall-clock time and CPU time (the CPU
+time of the process tree, which load from other programs does not inflate), and the load average is printed.
+
+Last measured (2026-11-23, 2 cores, load average 4-6 from other agents):
+see the README's Benchmarks section, which quotes this script's output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synth import article, write_corpus  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (0 when psutil is missing)."""
+    try:
+        import psutil
+    except ImportError:
+        return 0
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_cli(args: list[str]) -> dict:
+    """Run ``python -m dashboard ARGS``; wall time, CPU time of the whole tree and its peak summed RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers, all waited for
+    if proc.returncode:
+        raise RuntimeError(f"incident-map {' '.join(args)} failed: {err}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_tree_rss_mib": round(peak[0] / 2**20),
+            "output": out.strip()}
+
+
+def bench_add_one(n: int, runs: int, jobs: int) -> dict:
+    """Build an ``n``-article store, then add one new article ``runs`` times (each a separate ingest)."""
+    import random
+
+    from dashboard import pipeline
+    from dashboard.corpus import parse_article
+    from dashboard.gazetteer import default_gazetteer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus, db = Path(tmp) / "corpus", Path(tmp) / "s.sqlite"
+        write_corpus(corpus, n)
+        build = run_cli(["--store", str(db), "ingest", "--quiet", "--jobs", str(jobs), str(corpus)])
+        default_gazetteer()  # loaded once, as in the dashboard's server process
+        rng = random.Random(11)
+        walls, cpus = [], []
+        for k in range(runs):
+            art = parse_article(article(rng, 900_000 + k).encode(), f"new_{k}.txt")
+            t, c = time.perf_counter(), time.process_time()
+            report = pipeline.ingest([art], db)
+            walls.append(time.perf_counter() - t)
+            cpus.append(time.process_time() - c)
+            assert report.added == [f"new_{k}.txt"], report
+        t, c = time.perf_counter(), time.process_time()
+        pipeline.ingest([art], db)  # the same article again: nothing to do
+        unchanged = (time.perf_counter() - t, time.process_time() - c)
+        size = db.stat().st_size
+    return {"articles": n, "store_mib": round(size / 2**20), "build": build,
+            "add_one_wall_s": {"median": round(statistics.median(walls), 2), "min": round(min(walls), 2),
+                               "max": round(max(walls), 2)},
+            "add_one_cpu_s": {"median": round(statistics.median(cpus), 2), "min": round(min(cpus), 2),
+                              "max": round(max(cpus), 2)},
+            "unchanged_again_wall_s": round(unchanged[0], 2), "unchanged_again_cpu_s": round(unchanged[1], 2),
+            "target_s": 1.0}
+
+
+def bench_jobs(n: int, jobs: list[int]) -> dict:
+    """Ingest ``n`` synthetic articles into a new store with each ``--jobs`` value; rates and their ratio."""
+    out: dict = {"articles": n, "cores": os.cpu_count(), "load_average": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        write_corpus(corpus, n)
+        for j in jobs:
+            db = Path(tmp) / f"s{j}.sqlite"
+            res = run_cli(["--store", str(db), "ingest", "--quiet", "--jobs", str(j), str(corpus)])
+            res["articles_per_s"] = round(n / res["wall_s"], 1)
+            out[f"jobs_{j}"] = res
+            db.unlink()
+            Path(tmp, f"s{j}.sqlite.bak").unlink(missing_ok=True)
+    base = out[f"jobs_{jobs[0]}"]["articles_per_s"]
+    for j in jobs[1:]:
+        out[f"rate_ratio_{j}_to_{jobs[0]}"] = round(out[f"jobs_{j}"]["articles_per_s"] / base, 2)
+        out[f"target_ratio_{j}"] = round(0.8 * j, 2)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    p.add_argument("--store-size", type=int, default=10_000, help="articles in the store one article is added to")
+    p.add_argument("--large", type=int, default=100_000, help="articles for the --jobs comparison")
+    p.add_argument("--runs", type=int, default=7)
+    args = p.parse_args()
+    small, large = (300, 600) if args.quick else (args.store_size, args.large)
+    results = {"add_one": bench_add_one(small, 3 if args.quick else args.runs, 2),
+               "jobs": bench_jobs(large, [1, 2])}
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
