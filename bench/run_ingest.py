@@ -36,24 +36,33 @@ from synth import article, write_corpus  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes (0 when psutil is missing)."""
-    try:
-        import psutil
-    except ImportError:
-        return 0
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for p in procs:
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """Resident memory of a process and all its descendants, in bytes, read from Linux's ``/proc``.
+
+    The sum of their RSS (which counts the pages forked workers share with the parent once per process) and of
+    their PSS (shared pages divided among the processes sharing them); zeros where ``/proc`` is missing.
+    """
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            total += p.memory_info().rss
-        except psutil.Error:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    rss = pss = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1]) * 1024
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1]) * 1024
+        except OSError:
             pass
-    return total
+    return rss, pss
 
 
 def run_cli(args: list[str]) -> dict:
@@ -62,11 +71,12 @@ def run_cli(args: list[str]) -> dict:
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "dashboard", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    peak = [0]
+    peak = [0, 0]
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            rss, pss = _tree_rss(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -79,7 +89,7 @@ def run_cli(args: list[str]) -> dict:
         raise RuntimeError(f"incident-map {' '.join(args)} failed: {err}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_tree_rss_mib": round(peak[0] / 2**20),
-            "output": out.strip()}
+            "peak_tree_pss_mib": round(peak[1] / 2**20), "output": out.strip()}
 
 
 def bench_add_one(n: int, runs: int, jobs: int) -> dict:
@@ -143,10 +153,14 @@ def main() -> None:
     p.add_argument("--store-size", type=int, default=10_000, help="articles in the store one article is added to")
     p.add_argument("--large", type=int, default=100_000, help="articles for the --jobs comparison")
     p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--only", choices=["add_one", "jobs"], help="run one of the two benchmarks")
     args = p.parse_args()
     small, large = (300, 600) if args.quick else (args.store_size, args.large)
-    results = {"add_one": bench_add_one(small, 3 if args.quick else args.runs, 2),
-               "jobs": bench_jobs(large, [1, 2])}
+    results = {}
+    if args.only in (None, "add_one"):
+        results["add_one"] = bench_add_one(small, 3 if args.quick else args.runs, 2)
+    if args.only in (None, "jobs"):
+        results["jobs"] = bench_jobs(large, [1, 2])
     print(json.dumps(results, indent=2))
 
 

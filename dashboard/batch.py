@@ -57,6 +57,8 @@ def extractor_version(gazetteer: Gazetteer | None = None) -> str:
             h.update(hashlib.sha256(path.read_bytes()).digest())
         except FileNotFoundError:
             h.update(b"missing")
+        except OSError:  # unreadable for this user (a gazetteer folder in another's home): the gazetteer skips it
+            h.update(b"unreadable")
     return h.hexdigest()[:32]
 
 

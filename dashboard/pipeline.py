@@ -234,7 +234,9 @@ def _incidents(snapshot: store.Snapshot, content: Mapping[str, Article], entries
     blobs = incidents_json([key for key in keys if key in wanted])
     incidents = [inc for key in keys if key in wanted
                  for inc in batch.decode(blobs[key], content[key].name) if inc.id in wanted[key]]
+    del blobs
     merged = merge_across_articles(incidents, {a.name: a for a in content.values()}, gazetteer)
+    del incidents  # a new store of 100,000 articles: the unmerged incidents are not kept beside the merged
     frame = locate_merged(merged, gazetteer)
     old = snapshot.incident_rows([i for i in stored if i not in keep] if stored else None)
     frame["former_ids"] = former_ids(old, [_former_record(inc) for inc in merged])
@@ -255,8 +257,10 @@ def _merge_version(version: str, gazetteer: Gazetteer) -> str:
     package = Path(__file__).resolve().parent
     for path in [package / f"{m}.py" for m in ("dedup", "regions", "pipeline", "store")] + sorted(
             (gazetteer.data_dir / "boundaries").rglob("*")):
-        if path.is_file():
+        try:
             h.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:  # a folder, or a file this user cannot read (the gazetteer could not either)
+            h.update(path.name.encode())
     return h.hexdigest()[:32]
 
 

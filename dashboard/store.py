@@ -4,7 +4,7 @@ No server to start. Every write is one SQLite transaction on the store file (``B
 writer waits for the first and then works on top of its result, so concurrent builds, ingests and uploads never
 lose each other's articles, and a failed or killed write is rolled back by SQLite. A new store is written to a
 temporary file and linked into place, so no half-built store is ever seen. Before each write the last good
-store is copied to ``NAME.bak`` (SQLite's backup API). A damaged file (not SQLite, failing ``PRAGMA
+store is copied to ``NAME.bak`` (a file copy under the write lock). A damaged file (not SQLite, failing ``PRAGMA
 quick_check``, missing its tables) is refused with :class:`DamagedStoreError` and never overwritten; a zero-byte
 file counts as damaged too, because this module never leaves one behind (a new store appears complete or not at
 all), so an empty file means something else truncated the store. Readers open the file read-only (``mode=ro``),
@@ -21,9 +21,10 @@ import math
 import os
 import shutil
 import sqlite3
+import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -635,14 +636,36 @@ def _backup(target: Path) -> None:
     """Copy the store (its committed content, as seen under our write lock) to ``NAME.bak``, atomically."""
     tmp = _temp_file(target, ".bak")
     try:
-        # A plain file copy (the kernel's, several times faster than SQLite's page-by-page backup of a large
-        # store) is consistent here: we hold the write lock and have written nothing yet, and opening the
-        # transaction rolled back any hot journal, so the file holds exactly the last committed store.
-        shutil.copyfile(target, tmp)
+        _copy_file(target, tmp)
         os.chmod(tmp, target.stat().st_mode & 0o7777)
         os.replace(tmp, backup_path(target))
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _copy_file(target: Path, tmp: Path) -> None:
+    """Copy the store file while this process holds its write lock (and has written nothing yet).
+
+    The file then holds exactly the last committed store (taking the lock rolled back any hot journal), so a
+    file copy is a consistent backup, and several times faster than SQLite's page-by-page backup API. It runs in
+    another process (``cp``) on POSIX systems: closing a descriptor of the store file in this process would drop
+    the POSIX advisory locks through which SQLite holds the write lock, letting another writer in.
+    """
+    if os.name == "nt":  # Windows locks belong to their handle: a copy here leaves SQLite's lock alone
+        shutil.copyfile(target, tmp)
+        return
+    try:
+        subprocess.run(["cp", "--", os.fspath(target), os.fspath(tmp)], check=True, capture_output=True)
+        return
+    except (OSError, subprocess.CalledProcessError):
+        pass  # no cp: SQLite's backup API, through a second, read-only connection
+    src = sqlite3.connect(_uri(target, mode="ro"), uri=True, timeout=READ_WAIT)
+    dest = sqlite3.connect(tmp)
+    try:
+        src.backup(dest)
+    finally:
+        dest.close()
+        src.close()
 
 
 def _read_incident_rows(con: sqlite3.Connection, ids: Iterable[str] | None = None) -> list[dict]:
@@ -677,9 +700,9 @@ def _fill(con: sqlite3.Connection, delta: Delta) -> None:
     con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
     con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})",
                     [_article_row(key, a) for key, a in delta.articles.items()])
-    locations, rows = _frame_rows(delta.frame)
+    locations: dict[str, tuple] = {}
+    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 31)})", _frame_rows(delta.frame, locations))
     con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
-    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 31)})", rows)
     _write_extras(con, delta)
 
 
@@ -693,7 +716,8 @@ def _apply(con: sqlite3.Connection, stored: Mapping[str, Article], delta: Delta)
                if key not in stored or (stored[key] is not a and _article_row(key, stored[key])
                                         != _article_row(key, a))]
     con.executemany(f"INSERT OR REPLACE INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})", changed)
-    locations, rows = _frame_rows(delta.frame)
+    locations: dict[str, tuple] = {}
+    rows = list(_frame_rows(delta.frame, locations))
     held = {r[0]: r for r in con.execute("SELECT * FROM incidents WHERE id IN (SELECT value FROM json_each(?))",
                                          (json.dumps([r[0] for r in rows]),))}
     dropped = [(i,) for (i,) in con.execute("SELECT id FROM incidents") if i not in delta.keep]
@@ -775,12 +799,16 @@ def _article_row(key: str, a: Article) -> tuple:
             a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text, a.language)
 
 
-def _frame_rows(frame: gpd.GeoDataFrame) -> tuple[dict[str, tuple], list[tuple]]:
-    """The ``locations`` rows (by id) and ``incidents`` rows of an incident frame."""
-    locations: dict[str, tuple] = {}
+def _frame_rows(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterator[tuple]:
+    """The ``incidents`` rows of an incident frame, one at a time; ``locations`` gets their locations by id.
+
+    A generator over the frame's columns, not ``to_dict("records")``: a store of a million incidents would
+    otherwise hold every row as a dict and as a tuple at once.
+    """
     points: dict[str, tuple] = {}  # location id -> representative point, computed once per footprint
-    rows = []
-    for rec, geom in zip(frame.to_dict("records"), frame.geometry, strict=True):
+    columns = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in _FRAME_COLUMNS}
+    for n, geom in enumerate(frame.geometry):
+        rec = {c: values[n] for c, values in columns.items()}
         lon = lat = None
         if geom is not None and not geom.is_empty:
             if geom.geom_type == "Point":
@@ -793,7 +821,7 @@ def _frame_rows(frame: gpd.GeoDataFrame) -> tuple[dict[str, tuple], list[tuple]]
                     points[loc] = (pt.x, pt.y)
                 lon, lat = points[loc]
         former = rec.get("former_ids")
-        rows.append((
+        yield (
             rec["id"], rec["type"], rec["article"], _none(rec["date"]), _none(rec["date_end"]),
             _none(rec["date_precision"]), _none(rec["place"]), _none(rec["location_id"]),
             _none(rec["geo_precision"]), _json(rec["departments"] or []), _none(rec["province"]),
@@ -802,8 +830,15 @@ def _frame_rows(frame: gpd.GeoDataFrame) -> tuple[dict[str, tuple], list[tuple]]
             _none(rec["reported_by"]), rec["evidence"], int(rec["evidence_start"]), int(rec["evidence_end"]),
             int(bool(rec["background"])), _none(rec["unlocated_reason"]), lon, lat, _json(_sources(rec)),
             _json(former if isinstance(former, list) else []), _none(rec.get("language")),
-            _json(rec.get("flags") if isinstance(rec.get("flags"), list) else [])))
-    return locations, rows
+            _json(rec.get("flags") if isinstance(rec.get("flags"), list) else []))
+
+
+#: The frame columns that :func:`_frame_rows` reads.
+_FRAME_COLUMNS = ("id", "type", "article", "date", "date_end", "date_precision", "place", "location_id",
+                  "location_name", "geo_precision", "departments", "province", "district", "zones", "killed",
+                  "wounded", "quantity_kg", "substance", "count", "actors", "reported_by", "evidence",
+                  "evidence_start", "evidence_end", "background", "unlocated_reason", "sources", "former_ids",
+                  "language", "flags")
 
 
 def _sources(rec: dict) -> list[dict]:
