@@ -648,8 +648,9 @@ def _copy_file(target: Path, tmp: Path) -> None:
 
     The file then holds exactly the last committed store (taking the lock rolled back any hot journal), so a
     file copy is a consistent backup, and several times faster than SQLite's page-by-page backup API. It runs in
-    another process (``cp``) on POSIX systems: closing a descriptor of the store file in this process would drop
-    the POSIX advisory locks through which SQLite holds the write lock, letting another writer in.
+    another process (``cp``) on POSIX systems: SQLite's documentation ("How To Corrupt An SQLite Database File",
+    2.2) warns that closing another descriptor of the file in this process drops the POSIX advisory locks through
+    which SQLite holds the write lock, which would let another writer in.
     """
     if os.name == "nt":  # Windows locks belong to their handle: a copy here leaves SQLite's lock alone
         shutil.copyfile(target, tmp)

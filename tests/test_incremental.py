@@ -196,3 +196,40 @@ def test_progress_bar_is_quiet_without_a_terminal():
     progress, close = batch.progress_bar(True)  # pytest captures stderr: not a terminal
     assert progress is None
     close()
+
+
+def _try_write(db: str, queue) -> None:
+    con = sqlite3.connect(db, timeout=0, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        queue.put("got the write lock")
+        con.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        queue.put(str(exc))
+    finally:
+        con.close()
+
+
+def test_the_backup_keeps_the_write_lock(tmp_path, monkeypatch):
+    # The backup is taken under the write lock, and the copy must not release it (SQLite's documentation warns
+    # that closing another descriptor of the file in the same process drops POSIX locks). Another process checks.
+    import multiprocessing as mp
+
+    db = tmp_path / "s.sqlite"
+    pipeline.ingest([upload(A, "a.md")], db)
+    real = store._backup
+    seen = []
+
+    def backup_then_probe(target):
+        real(target)
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_try_write, args=(str(target), queue))
+        proc.start()
+        seen.append(queue.get(timeout=60))
+        proc.join(30)
+
+    monkeypatch.setattr(store, "_backup", backup_then_probe)
+    pipeline.ingest([upload(C, "c.md")], db)
+    assert seen == ["database is locked"]
+    assert len(store.load(store.backup_path(db))) == 1 and len(store.load(db)) == 2
