@@ -11,6 +11,7 @@ extractor raise, or kills its worker process, is reported by name and the others
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing as mp
@@ -220,6 +221,9 @@ def _extract_pool(articles: list[Article], gazetteer: Gazetteer, jobs: int,
     rest, suspects = list(range(len(articles))), []
     initargs = (str(gazetteer.data_dir), str(gazetteer.user_dir) if gazetteer.user_dir else None)
     _parent_gazetteer = gazetteer
+    # Forked workers share the parent's memory until they write to it; the garbage collector would write to
+    # every object it scans (a large corpus already read), so the parent's objects are kept out of its reach.
+    gc.freeze()
     try:
         while rest or suspects:
             # After a worker died, the articles that were in flight run one at a time in one worker, so the next
@@ -237,6 +241,7 @@ def _extract_pool(articles: list[Article], gazetteer: Gazetteer, jobs: int,
                 suspects, rest = lost, unsent
     finally:
         _parent_gazetteer = None
+        gc.unfreeze()
     return [r if r is not None else Failure("extraction failed") for r in results]
 
 

@@ -30,8 +30,13 @@ CONTAINED = 0.5
 
 def merge_across_articles(incidents: Sequence[Incident], articles: Mapping[str, Article],
                           gazetteer: Gazetteer) -> list[Incident]:
-    """Merge incidents that report the same event; every incident gets its ``sources`` (one or more)."""
-    items = [replace(inc, sources=[_source(inc, articles.get(inc.article))]) for inc in incidents]
+    """Merge incidents that report the same event; every incident gets its ``sources`` (one or more).
+
+    The incidents' ``sources`` are set in place (a copy of each would double the memory of a large build).
+    """
+    for inc in incidents:
+        inc.sources = [_source(inc, articles.get(inc.article))]
+    items = incidents
     out = [_combine([items[i] for i in members], articles, gazetteer) for members in event_groups(items, gazetteer)]
     # keep the extraction order (article order, then text order) for stable output
     first = {id_: n for n, id_ in enumerate(inc.id for inc in incidents)}
