@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from dashboard import evaluation, export, pipeline, query, review, store
+from dashboard import batch, evaluation, export, pipeline, query, review, store
 from dashboard.corpus import read_corpus
 from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import USER_DIR_ENV, default_gazetteer, import_geonames
@@ -33,6 +33,24 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    return value
+
+
+def _extraction_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-j", "--jobs", type=_jobs, default=1,
+                        help="extract in this many processes (default 1); only new or changed articles are "
+                             "extracted, the others come from the store's extraction cache")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none when stderr is not a "
+                        "terminal either)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="incident-map", description=__doc__)
     p.add_argument("--store", help="store file (default: $INCIDENT_MAP_STORE, else "
@@ -45,9 +63,11 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="build the store from seeds/ (or the given files and folders)")
     b.add_argument("paths", nargs="*", help="article files or folders (default: seeds/)")
+    _extraction_options(b)
 
     i = sub.add_parser("ingest", help="add articles to the store (unchanged ones are skipped)")
     i.add_argument("paths", nargs="+", help="article files or folders (.txt, .md, .html)")
+    _extraction_options(i)
 
     e = sub.add_parser("export", help="export incidents from the store")
     e.add_argument("--type", action="append", default=[], choices=sorted(incident_types()), dest="types")
@@ -118,7 +138,11 @@ def _extract(args) -> int:
 
 
 def _build(args) -> int:
-    report = pipeline.build(args.paths or [store.SEEDS], path=args.store)
+    progress, close = batch.progress_bar(not args.quiet)
+    try:
+        report = pipeline.build(args.paths or [store.SEEDS], path=args.store, progress=progress, jobs=args.jobs)
+    finally:
+        close()
     for err in report.errors:
         print(f"incident-map: skipped {err.reason}", file=sys.stderr)
     print(f"built {report.path}: {report.articles} articles, {report.incidents} incidents")
@@ -126,7 +150,11 @@ def _build(args) -> int:
 
 
 def _ingest(args) -> int:
-    report = pipeline.ingest_paths(args.paths, path=args.store)
+    progress, close = batch.progress_bar(not args.quiet)
+    try:
+        report = pipeline.ingest_paths(args.paths, path=args.store, progress=progress, jobs=args.jobs)
+    finally:
+        close()
     for err in report.errors:
         print(f"incident-map: skipped {err.reason}", file=sys.stderr)
     for given, stored in report.renamed:

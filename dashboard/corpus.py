@@ -198,6 +198,12 @@ def read_corpus(paths: Iterable[str | Path]) -> tuple[list[Article], list[ReadEr
             articles.append(read_article(path))
         except ArticleError as exc:
             errors.append(ReadError(str(path), str(exc)))
+    return date_from_corpus(articles), errors
+
+
+def date_from_corpus(articles: list[Article]) -> list[Article]:
+    """The articles, those whose dated anchor leaves several years open dated from the corpus's other articles."""
+    articles = list(articles)
     years = [a.published.year for a in articles if a.published and not a.published_inferred]
     if years:
         prior = int(statistics.median(years))
@@ -208,7 +214,7 @@ def read_corpus(paths: Iterable[str | Path]) -> tuple[list[Article], list[ReadEr
                     kept = tuple(w for w in art.warnings if not w.startswith("publication date"))
                     articles[i] = replace(art, published=published, published_inferred=True, published_note=note,
                                           warnings=kept + tuple(_date_warnings(published)))
-    return articles, errors
+    return articles
 
 
 def expand_paths(paths: Iterable[str | Path], errors: list[ReadError]) -> list[Path]:

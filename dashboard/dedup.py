@@ -30,9 +30,36 @@ CONTAINED = 0.5
 
 def merge_across_articles(incidents: Sequence[Incident], articles: Mapping[str, Article],
                           gazetteer: Gazetteer) -> list[Incident]:
-    """Merge incidents that report the same event; every incident gets its ``sources`` (one or more)."""
-    items = [replace(inc, sources=[_source(inc, articles.get(inc.article))]) for inc in incidents]
-    parent = list(range(len(items)))
+    """Merge incidents that report the same event; every incident gets its ``sources`` (one or more).
+
+    The incidents' ``sources`` are set in place (a copy of each would double the memory of a large build).
+    """
+    for inc in incidents:
+        inc.sources = [_source(inc, articles.get(inc.article))]
+    items = incidents
+    out = [_combine([items[i] for i in members], articles, gazetteer) for members in event_groups(items, gazetteer)]
+    # keep the extraction order (article order, then text order) for stable output
+    first = {id_: n for n, id_ in enumerate(inc.id for inc in incidents)}
+    return sorted(out, key=lambda inc: first[inc.id])
+
+
+def event_groups(incidents: Sequence[Incident], gazetteer: Gazetteer) -> list[list[int]]:
+    """The incidents that report one event, as groups of positions (each group in ascending order)."""
+    return link_events([(inc.type, inc.date, inc.date_end, inc.article, place_key(inc.place_ids), mergeable(inc))
+                        for inc in incidents], gazetteer)
+
+
+def place_key(place_ids: Sequence[str]) -> str:
+    """The places of an incident as one text, the same whatever their order (as the store's ``location_id``)."""
+    return "+".join(sorted(place_ids))
+
+
+def link_events(rows: Sequence[tuple], gazetteer: Gazetteer) -> list[list[int]]:
+    """:func:`event_groups` over light rows ``(type, date, date_end, article, place key, mergeable)``.
+
+    The pipeline groups a large store from its cached summaries this way, without building incidents.
+    """
+    parent = list(range(len(rows)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -40,35 +67,37 @@ def merge_across_articles(incidents: Sequence[Incident], articles: Mapping[str, 
             i = parent[i]
         return i
 
-    order = sorted((i for i, inc in enumerate(items) if _mergeable(inc)),
-                   key=lambda i: (items[i].type, items[i].date, items[i].date_end))
+    # Place pairs already compared, kept on the gazetteer: a large corpus names few distinct places.
+    same: dict[tuple, bool] = gazetteer.__dict__.setdefault("_same_place_cache", {})
+    order = sorted((i for i, r in enumerate(rows) if r[5]), key=lambda i: rows[i][:3])
     for pos, i in enumerate(order):
-        a = items[i]
-        for j in order[pos + 1:]:
-            b = items[j]
-            if b.type != a.type or b.date > a.date_end:
+        type_, _, end, article, place, _ = rows[i]
+        for k in range(pos + 1, len(order)):  # indexes, not a slice: a slice would copy the rest every time
+            j = order[k]
+            b_type, b_date, _, b_article, b_place, _ = rows[j]
+            if b_type != type_ or b_date > end:
                 break  # sorted by type and start date: no later one can overlap
-            if b.article != a.article and _same_place(a, b, gazetteer):
-                parent[find(j)] = find(i)
+            if b_article != article:
+                pair = (place, b_place) if place <= b_place else (b_place, place)
+                if pair not in same:
+                    same[pair] = _same_places(place.split("+"), b_place.split("+"), gazetteer)
+                if same[pair]:
+                    parent[find(j)] = find(i)
     groups: dict[int, list[int]] = {}
-    for i in range(len(items)):
+    for i in range(len(rows)):
         groups.setdefault(find(i), []).append(i)
-    out = []
-    for members in groups.values():
-        out.append(_combine([items[i] for i in members], articles, gazetteer))
-    # keep the extraction order (article order, then text order) for stable output
-    first = {id_: n for n, id_ in enumerate(inc.id for inc in incidents)}
-    return sorted(out, key=lambda inc: first[inc.id])
+    return list(groups.values())
 
 
-def _mergeable(inc: Incident) -> bool:
+def mergeable(inc: Incident) -> bool:
+    """Whether an incident may merge with another article's: an event with a date and a place."""
     return not inc.background and inc.date is not None and bool(inc.place_ids)
 
 
-def _same_place(a: Incident, b: Incident, gazetteer: Gazetteer) -> bool:
-    if sorted(a.place_ids) == sorted(b.place_ids):
+def _same_places(a: Sequence[str], b: Sequence[str], gazetteer: Gazetteer) -> bool:
+    if sorted(a) == sorted(b):
         return True
-    fa, fb = gazetteer.footprint(a.place_ids), gazetteer.footprint(b.place_ids)
+    fa, fb = gazetteer.footprint(a), gazetteer.footprint(b)
     small, large = (fa, fb) if fa.area <= fb.area else (fb, fa)
     if small.area == 0:
         return bool(large.contains(small))

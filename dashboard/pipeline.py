@@ -1,7 +1,13 @@
 """The pipeline end to end: articles -> incidents -> merged across articles -> located -> store.
 
-``build`` re-extracts everything (seeds plus every article ingested before); ``ingest`` adds articles, skipping
-those whose content is already stored and re-extracting those that changed. Both run as one write of the store
+``build`` rebuilds the store from the seeds plus every article ingested before; ``ingest`` adds articles, skipping
+those whose content is already stored and re-extracting those that changed. Extraction is incremental: each
+article's incidents are cached in the store under its digest and the extractor version (:mod:`dashboard.batch`),
+so only new or changed articles are extracted (all of them after a language pack, the taxonomy, the gazetteer or
+the extraction code changed); merging across articles and the spatial join are redone over the cached incidents,
+and only the store rows that changed are written. ``jobs`` > 1 extracts in that many worker processes.
+
+Both run as one write of the store
 (:func:`dashboard.store.update`): a concurrent build, ingest or upload waits and then works on top of this one's
 result, so nobody's articles are lost. Reviews live in their own file (:mod:`dashboard.review`); the incidents
 of a changed article carry the ids they replace, so reviews follow them.
@@ -14,15 +20,18 @@ makes the extractor fail is reported by name and the others still go in.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
-from dashboard import store
-from dashboard.corpus import Article, ReadError, read_corpus
-from dashboard.dedup import former_ids, merge_across_articles
+import pandas as pd
+
+from dashboard import batch, store
+from dashboard.corpus import Article, ReadError
+from dashboard.dedup import former_ids, link_events, merge_across_articles
 from dashboard.errors import ArticleError, StoreError
-from dashboard.extraction import Extractor, Incident
+from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer, default_gazetteer
 from dashboard.regions import locate
 
@@ -48,37 +57,40 @@ class BuildReport:
 
 
 def build(paths: Sequence[str | Path] = (store.SEEDS,), path: str | Path | None = None,
-          gazetteer: Gazetteer | None = None, progress: Progress | None = None) -> BuildReport:
-    """Build the store from article files and folders (``seeds/`` by default), re-extracting every article.
+          gazetteer: Gazetteer | None = None, progress: Progress | None = None, jobs: int = 1) -> BuildReport:
+    """Build the store from article files and folders (``seeds/`` by default), rewriting every incident.
 
-    Articles ingested earlier from elsewhere are kept and re-extracted with the rest. ``progress``, if given, is
-    called as ``progress(done, total, name)`` after each article.
+    Articles ingested earlier from elsewhere are kept. Articles the extraction cache holds for this extractor
+    version are not extracted again. ``progress``, if given, is called as ``progress(done, total, name)`` after
+    each extracted article; ``jobs`` is the number of extraction processes.
     """
-    articles, errors = read_corpus(paths)
+    articles, errors = batch.read_many(paths, jobs)
     if not articles:
         raise StoreError("no article could be read: " + "; ".join(e.reason for e in errors) if errors
                          else "no article files found in " + ", ".join(map(str, paths)))
-    return _run(store.store_path(path), articles, errors, gazetteer, progress, rebuild=True)
+    return _run(store.store_path(path), articles, errors, gazetteer, progress, rebuild=True, jobs=jobs)
 
 
 def ingest(articles: Sequence[Article], path: str | Path | None = None, errors: Sequence[ReadError] = (),
-           gazetteer: Gazetteer | None = None, progress: Progress | None = None) -> BuildReport:
+           gazetteer: Gazetteer | None = None, progress: Progress | None = None, jobs: int = 1) -> BuildReport:
     """Add articles to the store: the same content again changes nothing; a changed article is re-extracted.
 
-    Files are matched by path, uploads by name and content (see the module notes); content by hash. The store
-    is written only when something changed, in one transaction.
+    Files are matched by path, uploads by name and content (see the module notes); content by hash. Only
+    articles the extraction cache lacks are extracted (in ``jobs`` processes). The store is written only when
+    something changed, in one transaction.
     """
-    return _run(store.store_path(path), list(articles), list(errors), gazetteer, progress, rebuild=False)
+    return _run(store.store_path(path), list(articles), list(errors), gazetteer, progress, rebuild=False,
+                jobs=jobs)
 
 
 def ingest_paths(paths: Sequence[str | Path], path: str | Path | None = None,
-                 progress: Progress | None = None) -> BuildReport:
+                 progress: Progress | None = None, jobs: int = 1) -> BuildReport:
     """Read files and folders, then :func:`ingest` them; unreadable files are reported, the rest ingested."""
-    articles, errors = read_corpus(paths)
+    articles, errors = batch.read_many(paths, jobs)
     if not articles:
         raise StoreError("no article could be read: " + "; ".join(e.reason for e in errors) if errors
                          else "no article files found in " + ", ".join(map(str, paths)))
-    return ingest(articles, path, errors, progress=progress)
+    return ingest(articles, path, errors, progress=progress, jobs=jobs)
 
 
 def extract_located(articles: Sequence[Article], gazetteer: Gazetteer | None = None,
@@ -89,15 +101,14 @@ def extract_located(articles: Sequence[Article], gazetteer: Gazetteer | None = N
     it raises :class:`ArticleError` naming the file.
     """
     gazetteer = gazetteer or default_gazetteer()
-    extracted = _extract_each(articles, Extractor(gazetteer), progress)
     incidents = []
-    for found in extracted:
-        if isinstance(found, ReadError):
+    for art, found in zip(articles, batch.extract_many(articles, gazetteer, 1, progress), strict=True):
+        if isinstance(found, batch.Failure):
             if errors is None:
                 raise ArticleError(found.reason)
-            errors.append(found)
+            errors.append(ReadError(art.path or art.name, found.reason))
         else:
-            incidents += found
+            incidents += batch.decode(found[1], art.name)
     return _merge_and_locate(incidents, articles, gazetteer)
 
 
@@ -127,7 +138,34 @@ class _Plan:
 
 
 def _run(target: Path, incoming: list[Article], errors: list[ReadError], gazetteer: Gazetteer | None,
-         progress: Progress | None, rebuild: bool) -> BuildReport:
+         progress: Progress | None, rebuild: bool, jobs: int = 1) -> BuildReport:
+    gazetteer = gazetteer or default_gazetteer()
+    version = batch.extractor_version(gazetteer)
+    merging = _merge_version(version, gazetteer)
+    extracted: dict[str, batch.Entry | batch.Failure] = {}  # digest -> result, kept if the plan runs again
+    digests: dict[int, tuple[Article, str]] = {}
+
+    def digest(art: Article) -> str:
+        """:func:`batch.digest`, once per article object (the article is kept, so its id is not reused)."""
+        hit = digests.get(id(art))
+        if hit is None or hit[0] is not art:
+            hit = digests[id(art)] = (art, batch.digest(art))
+        return hit[1]
+
+    def extract(articles: Sequence[Article]) -> None:
+        todo = {}
+        for art in articles:
+            d = digest(art)
+            if d not in extracted:
+                todo.setdefault(d, art)
+        if todo:
+            extracted.update(zip(todo, batch.extract_many(list(todo.values()), gazetteer, jobs, progress),
+                                 strict=True))
+
+    # Extract the incoming articles the store lacks before taking the write lock, so other writers are not held
+    # up by it; what the plan still misses (another writer's changes, a new extractor version) is done under it.
+    cached, hashes = store.extraction_state(version, target)
+    extract([a for a in incoming if digest(a) not in cached and (rebuild or a.content_hash not in hashes)])
     reports: list[BuildReport] = []
 
     def plan(snapshot: store.Snapshot):
@@ -135,18 +173,163 @@ def _run(target: Path, incoming: list[Article], errors: list[ReadError], gazette
         p = _classify(snapshot.articles, incoming)
         errs = list(errors)
         if not rebuild and not p.added and not p.updated and snapshot.version == store.SCHEMA_VERSION:
-            reports.append(BuildReport(target, len(snapshot.articles), len(snapshot.incidents), errs,
+            reports.append(BuildReport(target, len(snapshot.articles), snapshot.incident_count(), errs,
                                        unchanged=p.unchanged))
             return None
-        content, frame = _extract_content(p, gazetteer, progress, errs)
-        frame["former_ids"] = former_ids(snapshot.incidents, frame.to_dict("records"))
+        content, entries = _assemble(p, snapshot.cached(version), extracted, extract, errs, digest)
+
+        def incidents_json(keys: Sequence[str]) -> dict[str, str]:
+            """The cached incidents of some articles: those extracted now, the others read from the store."""
+            fresh = {key: extracted[digest(content[key])] for key in keys
+                     if isinstance(extracted.get(digest(content[key])), tuple)}
+            rest = {digest(content[key]): key for key in keys if key not in fresh}
+            stored = snapshot.cached_incidents(version, rest)
+            return {key: entry[1] for key, entry in fresh.items()} | {rest[d]: blob for d, blob in stored.items()}
+
+        delta = _incidents(snapshot, content, entries, incidents_json, gazetteer, merging, digest)
         added = sorted(a.name for a in incoming if store.article_key(a) in content) if rebuild else p.added
-        reports.append(BuildReport(target, len(content), len(frame), errs, added, p.updated, p.unchanged,
-                                   p.renamed))
-        return content, frame
+        reports.append(BuildReport(target, len(content), len(delta.keep) + len(delta.frame), errs, added,
+                                   p.updated, p.unchanged, p.renamed))
+        cache = {}
+        for key, summary in entries.items():
+            d = digest(content[key])
+            fresh = extracted.get(d)
+            cache[d] = (summary, fresh[1] if isinstance(fresh, tuple) else None)
+        return replace(delta, cache=store.Extractions(version, cache))
 
     store.update(plan, target)
     return reports[0]
+
+
+def _incidents(snapshot: store.Snapshot, content: Mapping[str, Article], entries: Mapping[str, str],
+               incidents_json: Callable[[Sequence[str]], dict[str, str]], gazetteer: Gazetteer, merging: str,
+               digest: Callable[[Article], str]) -> store.Delta:
+    """The store's new incidents: merged across articles and located again only where their sources changed.
+
+    Incidents are grouped into events from the cached summaries alone; an event whose signature (its members and
+    their articles' metadata) the store already holds, for this merging version, keeps its stored row. Only the
+    other events are decoded in full, merged, located and written.
+    """
+    keys = list(entries)
+    ids, rows = batch.summaries([(entries[key], content[key].name) for key in keys])
+    key_of = {content[key].name: key for key in keys}  # names are unique in a store
+    article_sig = {key: _article_signature(content[key], digest(content[key])) for key in keys}
+    stored = snapshot.groups(merging)
+    held = {sig: id_ for id_, sig in stored.items()}
+    keep: set[str] = set()
+    signature: dict[str, str] = {}  # member incident id -> its event's signature, for the events written anew
+    wanted: dict[str, set[str]] = {}  # article key -> ids of its incidents in events written anew
+    for members in link_events(rows, gazetteer):
+        # plain text, not a hash: most events have one source, and hashing each costs more than comparing
+        if len(members) == 1:
+            sig = f"{ids[members[0]]}:{article_sig[key_of[rows[members[0]][3]]]}"
+        else:
+            sig = " ".join(sorted(f"{ids[i]}:{article_sig[key_of[rows[i][3]]]}" for i in members))
+        if sig in held:
+            keep.add(held[sig])
+            continue
+        for i in members:
+            signature[ids[i]] = sig
+            wanted.setdefault(key_of[rows[i][3]], set()).add(ids[i])
+    blobs = incidents_json([key for key in keys if key in wanted])
+    incidents = [inc for key in keys if key in wanted
+                 for inc in batch.decode(blobs[key], content[key].name) if inc.id in wanted[key]]
+    del blobs
+    merged = merge_across_articles(incidents, {a.name: a for a in content.values()}, gazetteer)
+    del incidents  # a new store of 100,000 articles: the unmerged incidents are not kept beside the merged
+    frame = locate_merged(merged, gazetteer)
+    old = snapshot.incident_rows([i for i in stored if i not in keep] if stored else None)
+    # a new store has nothing to carry over: no record per incident (100,000 articles give 300,000 of them)
+    frame["former_ids"] = former_ids(old, [_former_record(inc) for inc in merged]) if old else [[]] * len(merged)
+    return store.Delta(content, frame, frozenset(keep), {inc.id: signature[inc.id] for inc in merged},
+                       merging=merging)
+
+
+def _article_signature(art: Article, digest: str) -> str:
+    """What an event's row reads of one of its articles: its digest, and the metadata its sources show."""
+    key = "\0".join((digest, art.name, art.title or "", art.published.isoformat() if art.published
+                      else "", art.outlet or "", art.url or ""))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def _merge_version(version: str, gazetteer: Gazetteer) -> str:
+    """The extractor version plus the code and boundaries that merge and locate incidents and write their rows."""
+    h = hashlib.sha256(version.encode())
+    package = Path(__file__).resolve().parent
+    for path in [package / f"{m}.py" for m in ("dedup", "regions", "pipeline", "store")] + sorted(
+            (gazetteer.data_dir / "boundaries").rglob("*")):
+        try:
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:  # a folder, or a file this user cannot read (the gazetteer could not either)
+            h.update(path.name.encode())
+    return h.hexdigest()[:32]
+
+
+def _assemble(p: _Plan, cache: Mapping[str, str], extracted: dict[str, batch.Entry | batch.Failure],
+              extract: Callable[[Sequence[Article]], None], errors: list[ReadError],
+              digest: Callable[[Article], str]):
+    """Each article's cache entry, from the cache or extracted now.
+
+    A failing new article is left out, a failing update rolled back to the stored version, a failing stored
+    article kept without incidents. Returns the articles to store and the summaries (JSON) of those with
+    incidents.
+    """
+    extract([a for a in p.content.values() if digest(a) not in cache])
+    content = dict(p.content)
+    entries: dict[str, str] = {}
+    for key, art in p.content.items():
+        d = digest(art)
+        found = cache.get(d) or extracted[d]
+        if isinstance(found, batch.Failure):
+            errors.append(ReadError(art.path or art.name, found.reason))
+            if key in p.previous:  # keep the stored version of a changed article that cannot be extracted
+                old = p.previous[key]
+                content[key] = old
+                p.updated.remove(old.name)
+                d = digest(old)
+                if d not in cache:
+                    extract([old])
+                found = cache.get(d) or extracted[d]
+            elif key in p.new_keys:  # a new article that cannot be extracted is not stored
+                del content[key]
+                p.added.remove(art.name)
+                p.renamed[:] = [r for r in p.renamed if r[1] != art.name]
+                continue
+            if isinstance(found, batch.Failure):  # a stored article: kept, without incidents until it extracts
+                continue
+        entries[key] = found if isinstance(found, str) else found[0]
+    return content, entries
+
+
+def _former_record(inc: Incident) -> dict:
+    """What :func:`former_ids` reads of a merged incident (its location id as :func:`locate` writes it)."""
+    return {"id": inc.id, "type": inc.type, "article": inc.article, "date": inc.date,
+            "location_id": "+".join(sorted(inc.place_ids)) if inc.place_ids else None, "evidence": inc.evidence,
+            "background": inc.background, "sources": inc.sources}
+
+
+def locate_merged(incidents: Sequence[Incident], gazetteer: Gazetteer):
+    """:func:`~dashboard.regions.locate`, run once per distinct place (the same result, much cheaper at scale).
+
+    Everything ``locate`` adds depends only on an incident's ``place_ids`` and ``named_zone_ids``, so one
+    incident per distinct pair is located and its location columns are given to the others.
+    """
+    reps: dict[tuple, Incident] = {}
+    keys = []
+    for inc in incidents:
+        key = (tuple(inc.place_ids), tuple(inc.named_zone_ids))
+        keys.append(key)
+        reps.setdefault(key, inc)
+    located = locate(list(reps.values()), gazetteer)
+    pos = {key: n for n, key in enumerate(reps)}
+    out = located.iloc[[pos[k] for k in keys]].reset_index(drop=True)
+    columns = [f for f in Incident.__dataclass_fields__ if f != "mentions"]
+    own = pd.DataFrame([[getattr(inc, c) for c in columns] for inc in incidents], columns=columns)
+    for col in ("killed", "wounded", "count", "quantity_kg", "date", "date_end"):  # as locate() leaves them
+        own[col] = own[col].astype(object).where(own[col].notna(), None)
+    for col in columns:
+        out[col] = own[col].to_numpy()
+    return out
 
 
 def _classify(stored: Mapping[str, Article], incoming: Sequence[Article]) -> _Plan:
@@ -200,48 +383,6 @@ def _free_name(art: Article, taken: set[str]) -> str:
     return f"{stem} ({n}){suffix}"
 
 
-def _extract_content(p: _Plan, gazetteer: Gazetteer | None, progress: Progress | None,
-                     errors: list[ReadError]):
-    """Extract every article of the plan; a failing new article is left out, a failing update rolled back."""
-    gazetteer = gazetteer or default_gazetteer()
-    extractor = Extractor(gazetteer)
-    extracted = _extract_each(list(p.content.values()), extractor, progress)
-    content = dict(p.content)
-    incidents: list[Incident] = []
-    for (key, art), found in zip(p.content.items(), extracted, strict=True):
-        if isinstance(found, ReadError):
-            errors.append(found)
-            if key in p.previous:  # keep the stored version of a changed article that cannot be extracted
-                old = p.previous[key]
-                content[key] = old
-                p.updated.remove(old.name)
-                (found,) = _extract_each([old], extractor, None)
-            elif key in p.new_keys:  # a new article that cannot be extracted is not stored
-                del content[key]
-                p.added.remove(art.name)
-                p.renamed[:] = [r for r in p.renamed if r[1] != art.name]
-                continue
-            if isinstance(found, ReadError):  # a stored article: kept, without incidents until it extracts
-                continue
-        incidents += found
-    return content, _merge_and_locate(incidents, list(content.values()), gazetteer)
-
-
-def _extract_each(articles: Sequence[Article], extractor: Extractor,
-                  progress: Progress | None) -> list[list[Incident] | ReadError]:
-    """Each article's incidents, or a :class:`ReadError` naming it when the extractor fails on it."""
-    out: list[list[Incident] | ReadError] = []
-    for i, art in enumerate(articles, 1):
-        try:
-            out.append(extractor.extract(art))
-        except Exception as exc:  # noqa: BLE001 - one hostile article must not abort the others
-            out.append(ReadError(art.path or art.name, f"{art.name}: extraction failed "
-                                                            f"({type(exc).__name__}: {exc})"))
-        if progress:
-            progress(i, len(articles), art.name)
-    return out
-
-
 def _merge_and_locate(incidents: list[Incident], articles: Sequence[Article], gazetteer: Gazetteer):
     merged = merge_across_articles(incidents, {a.name: a for a in articles}, gazetteer)
-    return locate(merged, gazetteer)
+    return locate_merged(merged, gazetteer)

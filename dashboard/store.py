@@ -4,7 +4,7 @@ No server to start. Every write is one SQLite transaction on the store file (``B
 writer waits for the first and then works on top of its result, so concurrent builds, ingests and uploads never
 lose each other's articles, and a failed or killed write is rolled back by SQLite. A new store is written to a
 temporary file and linked into place, so no half-built store is ever seen. Before each write the last good
-store is copied to ``NAME.bak`` (SQLite's backup API). A damaged file (not SQLite, failing ``PRAGMA
+store is copied to ``NAME.bak`` (a file copy under the write lock). A damaged file (not SQLite, failing ``PRAGMA
 quick_check``, missing its tables) is refused with :class:`DamagedStoreError` and never overwritten; a zero-byte
 file counts as damaged too, because this module never leaves one behind (a new store appears complete or not at
 all), so an empty file means something else truncated the store. Readers open the file read-only (``mode=ro``),
@@ -19,10 +19,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sqlite3
+import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -81,7 +83,16 @@ CREATE TABLE incidents (
     confidence REAL);
 CREATE INDEX incidents_type ON incidents(type);
 CREATE INDEX incidents_date ON incidents(date);
+CREATE TABLE IF NOT EXISTS extractions (
+    digest TEXT NOT NULL, version TEXT NOT NULL, summary TEXT NOT NULL, incidents TEXT NOT NULL,
+    PRIMARY KEY (digest, version));
+CREATE TABLE IF NOT EXISTS groups (id TEXT PRIMARY KEY, signature TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS incidents_location ON incidents(location_id);
 """
+#: The extraction cache and the signature of each stored incident's sources (added to schema 4 without a new
+#: version: a store without them gets them on its next write, and a store whose incidents another version of this
+#: program rewrote is recognised by the ``groups_of`` stamp in ``meta``, which that version drops).
+_CACHE_SCHEMA = _SCHEMA[_SCHEMA.index("CREATE TABLE IF NOT EXISTS extractions"):]
 _ARTICLE_COLUMNS = ("key", "name", "title", "published", "published_inferred", "published_note", "byline",
                     "outlet", "url", "content_hash", "path", "text", "language")
 
@@ -378,18 +389,84 @@ def article_text(name: str, path: str | Path | None = None) -> dict | None:
 class Snapshot:
     """What the store held when a write began (under the write lock).
 
-    ``version`` is None for a store that does not exist yet; ``incidents`` are the stored incident rows (id,
-    type, article, date, location_id, evidence, background, sources, former_ids) for carrying reviews over.
+    ``version`` is None for a store that does not exist yet. The other parts are read on demand, while the plan
+    runs: ``incident_rows(ids)`` gives stored incident rows (id, type, article, date, location_id, evidence,
+    background, sources, former_ids; all of them when ``ids`` is None) for carrying reviews over;
+    ``cached(version)`` the extraction cache of that extractor version, ``{digest: summary JSON}``, and
+    ``cached_incidents(version, digests)`` the incidents JSON of some of its entries; ``groups(merging)`` each
+    stored incident's signature by id (empty when unknown or given by another merging version).
     """
 
     version: int | None
     articles: dict[str, Article] = field(default_factory=dict)
-    incidents: list[dict] = field(default_factory=list)
+    incident_rows: Callable[[Iterable[str] | None], list[dict]] = field(default=lambda ids=None: [], repr=False)
+    cached: Callable[[str], dict[str, str]] = field(default=lambda version: {}, repr=False)
+    cached_incidents: Callable[[str, Iterable[str]], dict[str, str]] = field(
+        default=lambda version, digests: {}, repr=False)
+    groups: Callable[[str], dict[str, str]] = field(default=lambda merging: {}, repr=False)
+    incident_count: Callable[[], int] = field(default=lambda: 0, repr=False)
 
 
-#: A write plan: given the snapshot, the complete new content (articles by key, incident frame), or None for
-#: "nothing to change".
-Plan = Callable[[Snapshot], "tuple[Mapping[str, Article], gpd.GeoDataFrame] | None"]
+@dataclass(frozen=True)
+class Extractions:
+    """The extraction cache to keep after a write: by article digest, the summary and the incidents (JSON).
+
+    Entries of other extractor versions, and digests not listed, are removed; listed ones already stored are not
+    rewritten (and may give None for the incidents, which the plan need not have read).
+    """
+
+    version: str
+    entries: Mapping[str, tuple[str, str | None]]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A write: the complete set of articles, the stored incidents kept, and the incidents written anew.
+
+    Every stored incident whose id is not in ``keep`` is deleted; ``frame`` rows are then written, with their
+    ``signatures`` (by id; see :attr:`Snapshot.groups`). Articles are written only where they differ from the
+    stored ones.
+    """
+
+    articles: Mapping[str, Article]
+    frame: gpd.GeoDataFrame
+    keep: frozenset[str] = frozenset()
+    signatures: Mapping[str, str] = field(default_factory=dict)
+    cache: Extractions | None = None
+    #: The version of the merging that gave the signatures (:attr:`Snapshot.groups` reads them only for it).
+    merging: str = ""
+
+
+#: A write plan: given the snapshot, the new content (a :class:`Delta`, or ``(articles by key, incident frame)``
+#: for "exactly this"), or None for "nothing to change".
+Plan = Callable[[Snapshot], "Delta | tuple[Mapping[str, Article], gpd.GeoDataFrame] | None"]
+
+
+def extraction_state(version: str, path: str | Path | None = None) -> tuple[set[str], set[str]]:
+    """The article digests whose extraction by ``version`` the store caches, and the stored content hashes.
+
+    Read without the write lock (empty when there is no usable store), so that a writer can extract what is
+    missing before taking the lock; the write checks again under it.
+    """
+    target = store_path(path)
+    if not target.is_file():
+        return set(), set()
+    try:
+        # no damage checks here (they read the whole file): the write runs them, and refuses a damaged store
+        con = _open_ro(target)
+    except sqlite3.Error:
+        return set(), set()
+    try:
+        hashes = {r[0] for r in con.execute("SELECT content_hash FROM articles")}
+        try:
+            digests = {r[0] for r in con.execute("SELECT digest FROM extractions WHERE version = ?", (version,))}
+        except sqlite3.OperationalError:
+            digests = set()  # a store written before the cache existed
+        return digests, hashes
+    except sqlite3.Error:
+        return set(), set()
+    finally:
+        con.close()
 
 
 class _CreatedMeanwhile(Exception):
@@ -434,7 +511,12 @@ def _update_existing(target: Path, plan: Plan) -> bool:
             con.execute("BEGIN IMMEDIATE")
             # read again under the lock: the writer we waited for may have upgraded the schema
             version = int(con.execute("PRAGMA user_version").fetchone()[0])
-            snapshot = Snapshot(version, _read_articles(con), _read_incident_rows(con))
+            snapshot = Snapshot(version, _read_articles(con), lambda ids=None: _read_incident_rows(con, ids),
+                                # a store of another schema version is rewritten in full, its cache dropped
+                                lambda v: _read_cache(con, v) if version == SCHEMA_VERSION else {},
+                                lambda v, ds: _read_cached_incidents(con, v, ds),
+                                lambda m: _read_groups(con, m) if version == SCHEMA_VERSION else {},
+                                lambda: con.execute("SELECT count(*) FROM incidents").fetchone()[0])
         except sqlite3.Error as exc:
             raise _error(target, exc, "write") from exc
         try:
@@ -443,15 +525,14 @@ def _update_existing(target: Path, plan: Plan) -> bool:
                 con.execute("ROLLBACK")
                 return False
             _backup(target)
+            delta = _delta(content)
             if version != SCHEMA_VERSION:
                 _drop_all(con)
                 _create_schema(con)
+                _fill(con, delta)
             else:
-                con.execute("DELETE FROM incidents")
-                con.execute("DELETE FROM locations")
-                con.execute("DELETE FROM articles")
-                con.execute("DELETE FROM meta")
-            _fill(con, *content)
+                # only the rows that changed: adding one article to a large store rewrites a few rows
+                _apply(con, snapshot.articles, delta)
             con.execute("COMMIT")
             return True
         except BaseException as exc:
@@ -492,7 +573,7 @@ def _create(target: Path, plan: Plan) -> bool:
         try:
             con.execute("BEGIN IMMEDIATE")
             _create_schema(con)
-            _fill(con, *content)
+            _fill(con, _delta(content))
             con.execute("COMMIT")
         finally:
             con.close()
@@ -561,20 +642,49 @@ def _backup(target: Path) -> None:
     """Copy the store (its committed content, as seen under our write lock) to ``NAME.bak``, atomically."""
     tmp = _temp_file(target, ".bak")
     try:
-        # a second, read-only connection: the backup API cannot read through the connection holding the lock
-        _copy_database(target, tmp)
+        _copy_file(target, tmp)
         os.chmod(tmp, target.stat().st_mode & 0o7777)
         os.replace(tmp, backup_path(target))
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _read_incident_rows(con: sqlite3.Connection) -> list[dict]:
+def _copy_file(target: Path, tmp: Path) -> None:
+    """Copy the store file while this process holds its write lock (and has written nothing yet).
+
+    The file then holds exactly the last committed store (taking the lock rolled back any hot journal), so a
+    file copy is a consistent backup, and several times faster than SQLite's page-by-page backup API. It runs in
+    another process (``cp``) on POSIX systems: SQLite's documentation ("How To Corrupt An SQLite Database File",
+    2.2) warns that closing another descriptor of the file in this process drops the POSIX advisory locks through
+    which SQLite holds the write lock, which would let another writer in.
+    """
+    if os.name == "nt":  # Windows locks belong to their handle: a copy here leaves SQLite's lock alone
+        shutil.copyfile(target, tmp)
+        return
+    try:
+        subprocess.run(["cp", "--", os.fspath(target), os.fspath(tmp)], check=True, capture_output=True)
+        return
+    except (OSError, subprocess.CalledProcessError):
+        pass  # no cp: SQLite's backup API, through a second, read-only connection
+    src = sqlite3.connect(_uri(target, mode="ro"), uri=True, timeout=READ_WAIT)
+    dest = sqlite3.connect(tmp)
+    try:
+        src.backup(dest)
+    finally:
+        dest.close()
+        src.close()
+
+
+def _read_incident_rows(con: sqlite3.Connection, ids: Iterable[str] | None = None) -> list[dict]:
     columns = {r[1] for r in con.execute("PRAGMA table_info(incidents)")}
     wanted = ("id", "type", "article", "date", "location_id", "evidence", "background", "sources", "former_ids")
-    select = ", ".join(c if c in columns else "NULL" for c in wanted)
+    select = f"SELECT {', '.join(c if c in columns else 'NULL' for c in wanted)} FROM incidents"
+    if ids is None:
+        found: Iterable = con.execute(select)
+    else:
+        found = [r for id_ in ids for r in con.execute(select + " WHERE id = ?", (id_,))]
     rows = []
-    for r in con.execute(f"SELECT {select} FROM incidents"):
+    for r in found:
         rec = dict(zip(wanted, r, strict=True))
         for col in ("sources", "former_ids"):
             try:
@@ -585,31 +695,140 @@ def _read_incident_rows(con: sqlite3.Connection) -> list[dict]:
     return rows
 
 
-def _fill(con: sqlite3.Connection, articles: Mapping[str, Article], frame: gpd.GeoDataFrame) -> None:
+def _delta(content) -> Delta:
+    if isinstance(content, Delta):
+        return content
+    articles, frame = content
+    return Delta(articles, frame)
+
+
+def _fill(con: sqlite3.Connection, delta: Delta) -> None:
     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
-    con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})", [
-        (key, a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
-         a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text, a.language)
-        for key, a in articles.items()])
-    _insert_frame(con, frame)
+    con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})",
+                    [_article_row(key, a) for key, a in delta.articles.items()])
+    locations: dict[str, tuple] = {}
+    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 32)})", _frame_rows(delta.frame, locations))
+    con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
+    _write_extras(con, delta)
 
 
-def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
-    locations = {}
-    rows = []
-    for rec, geom in zip(frame.to_dict("records"), frame.geometry, strict=True):
+def _apply(con: sqlite3.Connection, stored: Mapping[str, Article], delta: Delta) -> None:
+    """Make the store hold ``delta``'s content, writing only what changed (same schema version)."""
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
+    articles = delta.articles
+    gone = [(key,) for key in stored if key not in articles]
+    con.executemany("DELETE FROM articles WHERE key = ?", gone)  # before inserts: a name may pass to a new key
+    changed = [_article_row(key, a) for key, a in articles.items()
+               if key not in stored or (stored[key] is not a and _article_row(key, stored[key])
+                                        != _article_row(key, a))]
+    con.executemany(f"INSERT OR REPLACE INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})", changed)
+    locations: dict[str, tuple] = {}
+    rows = list(_frame_rows(delta.frame, locations))
+    held = {r[0]: r for r in con.execute("SELECT * FROM incidents WHERE id IN (SELECT value FROM json_each(?))",
+                                         (json.dumps([r[0] for r in rows]),))}
+    dropped = [(i,) for (i,) in con.execute("SELECT id FROM incidents") if i not in delta.keep]
+    con.executemany("DELETE FROM incidents WHERE id = ?", [d for d in dropped if held.get(d[0]) is None])
+    con.executemany(f"INSERT OR REPLACE INTO incidents VALUES ({','.join('?' * 32)})",
+                    [r for r in rows if held.get(r[0]) != r])  # a row written again unchanged is left alone
+    con.executemany("INSERT OR REPLACE INTO locations VALUES (?,?,?,?)", list(locations.values()))
+    con.execute("DELETE FROM locations WHERE id NOT IN (SELECT location_id FROM incidents "
+                "WHERE location_id IS NOT NULL)")
+    _write_extras(con, delta, [d for d in dropped if d[0] not in delta.signatures])
+
+
+def _write_extras(con: sqlite3.Connection, delta: Delta, dropped: list[tuple[str]] | None = None) -> None:
+    """The extraction cache and the incidents' signatures; ``dropped``: ids deleted (None: a new store)."""
+    columns = [r[1] for r in con.execute("PRAGMA table_info(extractions)")]
+    if columns and columns != ["digest", "version", "summary", "incidents"]:
+        con.execute("DROP TABLE extractions")  # a cache of another layout: only a cache, so started again
+    for statement in _CACHE_SCHEMA.split(";"):  # a schema-4 store written before the cache existed gets them now
+        if statement.strip():
+            con.execute(statement)
+    if dropped is None or not _groups_valid(con):
+        # Stored signatures cannot be trusted: kept incidents get none, and the next write recomputes them all.
+        con.execute("DELETE FROM groups")
+    else:
+        con.executemany("DELETE FROM groups WHERE id = ?", dropped)
+    con.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?)", list(delta.signatures.items()))
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('groups_of', ?)", (delta.merging,))
+    cache = delta.cache
+    if cache is None:
+        return
+    held = {(d, v) for d, v in con.execute("SELECT digest, version FROM extractions")}
+    con.executemany("DELETE FROM extractions WHERE digest = ? AND version = ?",
+                    [k for k in held if k[1] != cache.version or k[0] not in cache.entries])
+    con.executemany("INSERT INTO extractions VALUES (?, ?, ?, ?)",
+                    [(d, cache.version, summary, blob) for d, (summary, blob) in cache.entries.items()
+                     if (d, cache.version) not in held and blob is not None])
+
+
+def _groups_valid(con: sqlite3.Connection, merging: str | None = None) -> bool:
+    """Whether the ``groups`` table describes the stored incidents (and was written by ``merging``, if given).
+
+    Another version of this program that rewrote the incidents dropped the ``groups_of`` stamp from ``meta``.
+    """
+    try:
+        stamp = con.execute("SELECT value FROM meta WHERE key = 'groups_of'").fetchone()
+    except sqlite3.Error:
+        return False
+    return stamp is not None and (merging is None or stamp[0] == merging)
+
+
+def _read_groups(con: sqlite3.Connection, merging: str) -> dict[str, str]:
+    if not _groups_valid(con, merging):
+        return {}
+    try:
+        groups = dict(con.execute("SELECT id, signature FROM groups"))
+    except sqlite3.OperationalError:
+        return {}  # no table yet
+    ids = {r[0] for r in con.execute("SELECT id FROM incidents")}
+    return groups if set(groups) == ids else {}
+
+
+def _read_cache(con: sqlite3.Connection, version: str) -> dict[str, str]:
+    try:  # no table yet, or a cache of another layout (rebuilt by the write): nothing cached
+        return dict(con.execute("SELECT digest, summary FROM extractions WHERE version = ?", (version,)))
+    except sqlite3.OperationalError:
+        return {}
+
+
+def _read_cached_incidents(con: sqlite3.Connection, version: str, digests: Iterable[str]) -> dict[str, str]:
+    try:
+        return dict(con.execute("SELECT digest, incidents FROM extractions WHERE version = ? AND digest IN "
+                                "(SELECT value FROM json_each(?))", (version, json.dumps(list(digests)))))
+    except sqlite3.OperationalError:
+        return {}
+
+
+def _article_row(key: str, a: Article) -> tuple:
+    return (key, a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
+            a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text, a.language)
+
+
+def _frame_rows(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterator[tuple]:
+    """The ``incidents`` rows of an incident frame, one at a time; ``locations`` gets their locations by id.
+
+    A generator over the frame's columns, not ``to_dict("records")``: a store of a million incidents would
+    otherwise hold every row as a dict and as a tuple at once.
+    """
+    points: dict[str, tuple] = {}  # location id -> representative point, computed once per footprint
+    columns = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in _FRAME_COLUMNS}
+    for n, geom in enumerate(frame.geometry):
+        rec = {c: values[n] for c, values in columns.items()}
         lon = lat = None
         if geom is not None and not geom.is_empty:
             if geom.geom_type == "Point":
                 lon, lat = geom.x, geom.y
             else:
-                locations.setdefault(rec["location_id"], (rec["location_id"], rec.get("location_name"),
-                                                          rec["geo_precision"], shapely.to_geojson(geom)))
-                pt = geom.representative_point()
-                lon, lat = pt.x, pt.y
+                loc = rec["location_id"]
+                if loc not in locations:
+                    locations[loc] = (loc, rec.get("location_name"), rec["geo_precision"], shapely.to_geojson(geom))
+                    pt = geom.representative_point()
+                    points[loc] = (pt.x, pt.y)
+                lon, lat = points[loc]
         former = rec.get("former_ids")
-        rows.append((
+        yield (
             rec["id"], rec["type"], rec["article"], _none(rec["date"]), _none(rec["date_end"]),
             _none(rec["date_precision"]), _none(rec["place"]), _none(rec["location_id"]),
             _none(rec["geo_precision"]), _json(rec["departments"] or []), _none(rec["province"]),
@@ -618,9 +837,15 @@ def _insert_frame(con: sqlite3.Connection, frame: gpd.GeoDataFrame) -> None:
             _none(rec["reported_by"]), rec["evidence"], int(rec["evidence_start"]), int(rec["evidence_end"]),
             int(bool(rec["background"])), _none(rec["unlocated_reason"]), lon, lat, _json(_sources(rec)),
             _json(former if isinstance(former, list) else []), _none(rec.get("language")),
-            _json(rec.get("flags") if isinstance(rec.get("flags"), list) else []), _real(rec.get("confidence"))))
-    con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
-    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 32)})", rows)
+            _json(rec.get("flags") if isinstance(rec.get("flags"), list) else []), _real(rec.get("confidence")))
+
+
+#: The frame columns that :func:`_frame_rows` reads.
+_FRAME_COLUMNS = ("id", "type", "article", "date", "date_end", "date_precision", "place", "location_id",
+                  "location_name", "geo_precision", "departments", "province", "district", "zones", "killed",
+                  "wounded", "quantity_kg", "substance", "count", "actors", "reported_by", "evidence",
+                  "evidence_start", "evidence_end", "background", "unlocated_reason", "sources", "former_ids",
+                  "language", "flags", "confidence")
 
 
 def _sources(rec: dict) -> list[dict]:

@@ -61,7 +61,7 @@ def test_failed_write_leaves_previous_store(built, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(store, "_insert_frame", boom)
+    monkeypatch.setattr(store, "_frame_rows", boom)
     with pytest.raises(StoreError, match="previous store is unchanged"):
         pipeline.build([SEEDS], path=target)
     assert target.read_bytes() == before
@@ -235,7 +235,7 @@ def test_failed_new_store_leaves_no_file(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise sqlite3.OperationalError("disk full")
 
-    monkeypatch.setattr(store, "_insert_frame", boom)
+    monkeypatch.setattr(store, "_frame_rows", boom)
     with pytest.raises(StoreError, match="nothing was written"):
         pipeline.ingest_paths([new_article(tmp_path)], tmp_path / "s.sqlite")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
