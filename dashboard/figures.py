@@ -31,8 +31,9 @@ def _quantity_re(pack: LanguagePack) -> re.Pattern:
     unit_alt = "|".join(re.escape(u).replace(r"\ ", r"\s+") for u in units)
     total = pack.section("quantities", "total", default="(?!)")
     half = pack.section("numbers", "and_a_half", default="(?!)")
+    before_unit = pack.section("quantities", "before_unit", default="(?!)")  # "1.200 de kilos" (pack data)
     return re.compile(pack.approx.replace("approx", "qapprox") + rf"(?P<total>{total})?(?P<num>{pack.num})"
-                      rf"(?P<half>{half})?[\s-]*(?:de\s+)?(?P<unit>{unit_alt})\b(?P<half2>{half})?"
+                      rf"(?P<half>{half})?[\s-]*(?:{before_unit})?(?P<unit>{unit_alt})\b(?P<half2>{half})?"
                       r"(?=(?P<after>[^.;]{0,60}))", re.IGNORECASE)
 
 

@@ -89,10 +89,12 @@ class LanguagePack:
         tens = nums.get("tens", [])
         scales = list(nums.get("scales", {}))
         joiner = nums.get("joiner", r"[- ]")
-        tens_units = rf"(?:{_alt(tens)})(?:{joiner}(?:y\s+)?(?:{_alt(units)}))?" if tens else ""
+        # the word between tens and units or after a scale: "treinta y dos", "two hundred and five" (pack data)
+        conj = nums.get("conjunction", "(?!)")
+        tens_units = rf"(?:{_alt(tens)})(?:{joiner}(?:{conj}\s+)?(?:{_alt(units)}))?" if tens else ""
         simple = _alt(sorted(set(units) | set(nums.get("compounds", [])), key=len, reverse=True))
         base = "|".join(p for p in (tens_units, simple) if p)
-        scaled = rf"(?:(?:{base})\s+)?(?:{_alt(scales)})(?:\s+(?:and\s+|y\s+)?(?:{base}))?" if scales else ""
+        scaled = rf"(?:(?:{base})\s+)?(?:{_alt(scales)})(?:\s+(?:{conj}\s+)?(?:{base}))?" if scales else ""
         fixed = _alt(sorted(self.number_words, key=len, reverse=True))
         words = "|".join(p for p in (scaled, fixed, base) if p)
         return rf"(?:(?<![\d.,])(?:{digits})|(?<![\w-])(?:{words})(?![\w-]))"

@@ -56,3 +56,14 @@ def test_lexicon_joins_taxonomy_actor_names_with_the_packs_words():
     # "Sendero" comes from the taxonomy (a proper name), "narcoterrorists" from the English pack
     assert lex.find_actors("Sendero remnants and narcoterrorists attacked") == ["Shining Path"]
     assert "Drug traffickers" in lex.find_actors("drug traffickers fled")
+
+
+def test_number_conjunctions_come_from_the_pack():
+    # numbers.conjunction: "and" / "y" join scales and tens to what follows
+    assert load_pack("en").parse_number("two hundred and five") == 205
+    assert load_pack("es").parse_number("treinta y dos") == 32
+    import re
+
+    assert re.fullmatch(load_pack("en").num, "two hundred and five")
+    assert re.fullmatch(load_pack("es").num, "treinta y dos")
+    assert not re.fullmatch(load_pack("en").num, "treinta y dos")
