@@ -274,7 +274,7 @@ def infer_publication_date(text: str, prior_year: int | None = None) -> tuple[da
         if m.kind in ("day", "range") and m.year:
             dated.append(date(m.year, m.month, m.day))
         elif m.kind == "month" and m.year:
-            dated.append(temporal._month_end(m.year, m.month))
+            dated.append(temporal.month_end(m.year, m.month))
         elif m.kind == "year" and m.year <= date.today().year:
             dated.append(date(m.year, 12, 31) if m.year < date.today().year else date.today())
     yearless = [(m.month2 or m.month, m.day2 or m.day) for m in mentions

@@ -181,6 +181,7 @@ class _PackState:
         self.clause_break = p.regex("clause_break")
         self.roundup = p.regex("roundup")
         self.definite = p.regex("definite")
+        self.plural = p.regex("plural_object")
         self.relative = p.section("relative_pronouns") and "|".join(p.section("relative_pronouns"))
         self.recall = p.regex("recall")
         self.report = p.regex("dates", "report_verbs")
@@ -493,7 +494,7 @@ class _Run:
         if not obj:
             return False
         lowered = obj.lower()
-        if not lowered.endswith("s") or re.search(self.st.pack.forces + "$", lowered, re.IGNORECASE):
+        if not self._plural(lowered) or re.search(self.st.pack.forces + "$", lowered, re.IGNORECASE):
             return False
         before = sent.text[max(0, m.start("object") - 40):m.start("object")]
         if self._anaphoric(m, sent):
@@ -511,9 +512,13 @@ class _Run:
         Such a mention refers to things the article has told of: it joins their event and never starts one.
         """
         obj = m.groupdict().get("object")
-        if not obj or not obj.lower().endswith("s") or m.start("object") != m.start() or not self.st.definite:
+        if not obj or not self._plural(obj.lower()) or m.start("object") != m.start() or not self.st.definite:
             return False
         return bool(self.st.definite.search(sent.text[max(0, m.start() - 40):m.start()]))
+
+    def _plural(self, word: str) -> bool:
+        """Whether the pack reads ``word`` as a plural ("airstrips", "pistas")."""
+        return bool(self.st.plural and self.st.plural.search(word))
 
     def _index(self, sent: Sentence) -> int:
         return bisect.bisect_left([s.start for s in self.sentences], sent.start)

@@ -207,6 +207,8 @@ def _relative(rel, m: re.Match, pack: LanguagePack) -> DateMention | None:
         return None
     if rel.ago:
         return DateMention(m.start(), m.end(), "rel_span", m.group(), extra=f"ago:{int(n)}:{unit}")
+    if not rel.offset:
+        return None  # an entry that says none of what it means is no date (a pack error, not a guess)
     sign = int(pack.section("dates", "directions", default={}).get((g.get("dir") or "").lower(), -1))
     return DateMention(m.start(), m.end(), "offset", m.group(), extra=f"{sign}:{int(n)}:{unit}")
 

@@ -34,7 +34,7 @@ def events(incidents):
 
 
 # ---------------------------------------------------------------------------------------------- detection
-def test_stopwords_detect_spanish_without_metadata(extractor):
+def test_spanish_is_detected_without_metadata(extractor):
     text = ("La policía informó que los agentes incautaron la droga en una vivienda del distrito, según "
             "fuentes de la región.\n")
     assert detect_language(text) == "es"
