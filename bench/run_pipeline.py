@@ -13,7 +13,9 @@ the median of several runs, and the join is compared with a bare ``geopandas.sjo
 - a long one-line article (250 KB, 500 KB, 1 MB of event sentences): time linear in size (ratio for 4x <= 5x).
 
 Measured 2026-11-23 after the language-pack rewrite, with three other jobs on the 2 cores (load average 3-6):
-- extraction 220 articles/s wall clock on 500 synthetic articles at load average 3; CPU time 245-276 articles/s
+- extraction 293-311 articles/s wall clock on 500 synthetic articles (three runs, load average about 1, after
+  dates are read only in the sentences that can use them: the lead and three sentences around each trigger;
+  242-244 before that); earlier, 220 articles/s at load average 3; CPU time 245-276 articles/s
   (300 synthetic articles, three runs, load average 2) after caching footprint overlaps and the pack list; the 36
   real English development articles 186-219 articles/s and the 32 Spanish ones about 167 articles/s CPU time.
   Dates are found in one pass per article, each pattern only near its cue words (3x faster than scanning every

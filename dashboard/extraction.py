@@ -311,8 +311,18 @@ class _Run:
         anchor: temporal.Resolved | None = None
         text = self.article.text
         starts = [s.start for s in self.sentences]
-        # One pass over the whole text is far cheaper than one per sentence; each date goes to its sentence.
-        for m in temporal.find_dates(text, self.pack):
+        # One pass over the text is far cheaper than one per sentence; each date goes to its sentence. Only the
+        # sentences a date can matter to are read: the lead and those within three of a trigger.
+        wanted = sorted({j for i in self.triggered for j in range(i - 3, i + 4) if 0 <= j < len(self.sentences)}
+                        | set(self.lead))
+        spans: list[tuple[int, int]] = []
+        for j in wanted:
+            a, b = self.sentences[j].start, self.sentences[j].end
+            if spans and a <= spans[-1][1] + 1:
+                spans[-1] = (spans[-1][0], b)
+            else:
+                spans.append((a, b))
+        for m in temporal.find_dates(text, self.pack, spans):
             i = bisect.bisect_right(starts, m.start) - 1
             if i < 0 or m.end > self.sentences[i].end:
                 continue

@@ -69,8 +69,13 @@ def _shapes(pack: LanguagePack) -> tuple[tuple[str, re.Pattern, tuple[str, ...]]
     return tuple(out)
 
 
-def find_dates(text: str, pack: LanguagePack | None = None) -> list[DateMention]:
-    """All date expressions in ``text``, without overlaps, in order of appearance."""
+def find_dates(text: str, pack: LanguagePack | None = None,
+               within: list[tuple[int, int]] | None = None) -> list[DateMention]:
+    """All date expressions in ``text``, without overlaps, in order of appearance.
+
+    ``within``: sorted, non-overlapping spans of ``text`` to read (the sentences an extractor needs); all of it
+    when omitted.
+    """
     pack = pack or load_pack()
     lower = text.lower()
     cues = pack.section("dates", "cue_words", default=[])
@@ -88,9 +93,9 @@ def find_dates(text: str, pack: LanguagePack | None = None) -> list[DateMention]
             k += 1
         return True
 
-    months = _windows(_month_cues(pack), lower)
+    months = _clip(_windows(_month_cues(pack), lower), within)
     for kind, rx, cue in _shapes(pack):
-        windows = months if cue == ("month",) else _windows(cue, lower) if cue else None
+        windows = months if cue == ("month",) else _clip(_windows(cue, lower) if cue else None, within)
         for m in _finditer(rx, text, windows):
             if free(*m.span()):
                 mention = _absolute(kind, m, pack)
@@ -98,7 +103,7 @@ def find_dates(text: str, pack: LanguagePack | None = None) -> list[DateMention]
                     bisect.insort(taken, m.span())
                     found.append(mention)
     for rel in pack.relative_dates:
-        windows = _windows(rel.cue, lower) if rel.cue else None
+        windows = _clip(_windows(rel.cue, lower) if rel.cue else None, within)
         if windows == []:
             continue
         for m in _finditer(rel.pattern, text, windows):
@@ -133,6 +138,23 @@ def _windows(cues: tuple[str, ...], lower: str) -> list[tuple[int, int]]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
+    return out
+
+
+def _clip(windows: list[tuple[int, int]] | None, within: list[tuple[int, int]] | None):
+    """The parts of ``windows`` (``None``: the whole text) that lie within the ``within`` spans."""
+    if within is None:
+        return windows
+    if windows is None:
+        return list(within)
+    out, k = [], 0
+    for a, b in windows:
+        while k < len(within) and within[k][1] <= a:
+            k += 1
+        j = k
+        while j < len(within) and within[j][0] < b:
+            out.append((max(a, within[j][0]), min(b, within[j][1])))
+            j += 1
     return out
 
 

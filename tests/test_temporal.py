@@ -94,3 +94,11 @@ def test_iso_dates_and_day_month_ranges():
 def test_the_year_before_a_noun_is_a_year():
     r = _one("since the 1992 capture of its leader")
     assert (r.date, r.precision) == (date(1992, 1, 1), "year")
+
+
+def test_dates_are_read_only_within_the_spans_asked_for():
+    text = "Police acted on July 3. Nothing happened. Soldiers left on July 9."
+    second = text.index("Soldiers")
+    assert [m.day for m in find_dates(text)] == [3, 9]
+    assert [m.day for m in find_dates(text, within=[(second, len(text))])] == [9]
+    assert find_dates(text, within=[]) == []
