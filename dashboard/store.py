@@ -666,13 +666,7 @@ def _copy_file(target: Path, tmp: Path) -> None:
         return
     except (OSError, subprocess.CalledProcessError):
         pass  # no cp: SQLite's backup API, through a second, read-only connection
-    src = sqlite3.connect(_uri(target, mode="ro"), uri=True, timeout=READ_WAIT)
-    dest = sqlite3.connect(tmp)
-    try:
-        src.backup(dest)
-    finally:
-        dest.close()
-        src.close()
+    _copy_database(target, tmp)
 
 
 def _read_incident_rows(con: sqlite3.Connection, ids: Iterable[str] | None = None) -> list[dict]:
