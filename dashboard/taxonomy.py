@@ -33,6 +33,11 @@ class IncidentType:
     absorbs: tuple[str, ...] = ()
     rank: int = 9
     family: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def label_in(self, lang: str) -> str:
+        """The type's name in interface language ``lang`` (English when the taxonomy gives none)."""
+        return dict(self.labels).get(lang, self.label)
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,8 @@ def load_taxonomy(path: str | None = None) -> Taxonomy:
         types[key] = IncidentType(key=key, label=t["label"], colour=t["colour"], icon=t["icon"],
                                   casualties=bool(slots.get("casualties")), quantity=bool(slots.get("quantity")),
                                   count=slots.get("count"), absorbs=tuple(t.get("absorbs") or ()),
-                                  rank=int(t.get("rank", 9)), family=t.get("family"))
+                                  rank=int(t.get("rank", 9)), family=t.get("family"),
+                                  labels=tuple(sorted((t.get("labels") or {}).items())))
     actors = {name: tuple(patterns or ()) for name, patterns in spec.get("actors", {}).items()}
     return Taxonomy(types, actors, tuple(spec.get("outlets", [])))
 

@@ -17,11 +17,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import assets, escape, export, mapview, pipeline, query, review, store
+from dashboard import assets, escape, export, i18n, mapview, pipeline, query, review, store
 from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import PRECISION, default_gazetteer
 from dashboard.review import ReviewStore, reviews_path
 from dashboard.taxonomy import incident_types
+from dashboard.ui_i18n import lang, language_switch, t, url_param
 from dashboard.ui_review import REVIEW_MESSAGE, add_incident_form, review_panel
 from dashboard.ui_upload import upload_tab
 
@@ -197,7 +198,7 @@ def _date_bounds(frame: gpd.GeoDataFrame) -> tuple[date, date]:
 
 
 def _sync_url(flt: query.Filter, lo: date, hi: date) -> None:
-    params = {}
+    params = url_param()
     for param, key in _LIST_PARAMS.items():
         if st.session_state.get(key):
             params[param] = ",".join(st.session_state[key])
@@ -226,20 +227,23 @@ def _sidebar(options: dict) -> query.Filter:
     counts = options["counts"]
     lo, hi = options["dates"]
     sb = st.sidebar
+    language_switch(sb)
     sb.header("Filters")
     dates = sb.date_input("Date range", min_value=lo, max_value=hi, key="f_dates",
                           help="Incidents whose date range overlaps this one.")
     sb.multiselect("Incident types", list(types), key="f_types",
-                   format_func=lambda k: f"{types[k].label} ({int(counts.get(k, 0))})",
+                   format_func=lambda k: f"{types[k].label_in(lang())} ({int(counts.get(k, 0))})",
                    placeholder="All types")
     sb.multiselect("Departments and zones", options["regions"], key="f_regions", placeholder="All of Peru")
     sb.multiselect("Actors", options["actors"], key="f_actors", placeholder="Any actor")
-    sb.multiselect("Location precision", PRECISIONS, key="f_prec", placeholder="Any precision")
+    sb.multiselect("Location precision", PRECISIONS, key="f_prec", placeholder="Any precision",
+                   format_func=lambda p: i18n.label("precision", p, lang()))
     sb.text_input("Search the evidence", key="f_text", placeholder="e.g. helicopters, Callao")
     sb.checkbox("Include background statistics", key="f_background",
                 help="Aggregates such as '185 airstrips destroyed in 2014' are not events; off by default.")
     sb.checkbox("Include incidents without a date", key="f_undated")
     sb.multiselect("Review status", list(review.STATUSES), key="f_status", placeholder="Any status",
+                   format_func=lambda s: i18n.label("status", s, lang()),
                    help="Rejected incidents are hidden unless chosen here.")
     sb.header("Map")
     sb.selectbox("Basemap", list(mapview.TILES), key="f_basemap",
@@ -442,7 +446,7 @@ def standalone_map_html(fmap) -> bytes:
 
 def main() -> None:
     """Render the dashboard; a failure shows as a sentence, its traceback goes to the server's log only."""
-    st.set_page_config(page_title="Peru incident map", page_icon="🗺️", layout="wide")
+    st.set_page_config(page_title=t("app.page_title"), page_icon="🗺️", layout="wide")
     try:
         _main()
     except IncidentMapError as exc:  # a refused store, a missing gazetteer: the message says what to do
@@ -474,7 +478,7 @@ def _main() -> None:
     _init_state(options["dates"])
     flt = _sidebar(options)
     chosen = query.apply(frame, flt)
-    st.title("Organised crime and insurgency in Peru: incidents from the news")
+    st.title(t("app.title"))
     st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: {escape.markdown(path.name)}")
     _figures(chosen)
     fmap = _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
