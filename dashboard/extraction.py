@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import math
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -685,16 +686,26 @@ class _Run:
         for c in sorted(loose, key=lambda c: c.anaphoric):  # anaphoric mentions once the others have events
             targets = [g for g in events if _joins(types, g[0].type, c.type)
                        and _places_compatible(g, c) and _dates_compatible(g, c)]
-            targets = [g for g in targets if g[0].type == c.type] or targets  # its own type first
+            # A mention right after an event of its own type, with no date of its own, goes on about that event
+            # ("the first clash took place on Monday ... The clash left two dead"), whatever date its context
+            # lends it.
+            previous = [g for g in events if g[0].type == c.type and any(m.index == c.index - 1 for m in g)
+                        and _places_compatible(g, c)]
+            targets = previous or [g for g in targets if g[0].type == c.type] or targets  # its own type first
             if targets:
                 before = [g for g in targets if g[0].trigger_start <= c.trigger_start]
-                target = (max(before, key=lambda g: g[-1].trigger_start) if before
+                # the event told last before the mention (its latest mention before it, not after it)
+                target = (max(before, key=lambda g: max(m.trigger_start for m in g
+                                                        if m.trigger_start <= c.trigger_start)) if before
                           else min(targets, key=lambda g: g[0].trigger_start))
                 target.append(c)
                 continue
-            # A date guessed from the lead (strength 0): any event of its type and place is a better home.
+            # A date guessed from the lead (strength 0): any event of its type and place is a better home, but
+            # for the lead itself, which tells the story's own event: a dated event told further down ("on 14
+            # March a soldier died ...") is then an earlier one.
+            guessed = c.date_strength == 0 and c.index not in self.lead
             group = next((g for g in events if g[0].type == c.type and _places_compatible(g, c)
-                          and (c.date_strength == 0 or _dates_compatible(g, c))), None)
+                          and (guessed or _dates_compatible(g, c))), None)
             if group:
                 group.append(c)
             elif not c.anaphoric:  # "the operations" with no event told before them: nothing new
@@ -725,7 +736,7 @@ class _Run:
             wounded = wounded if wounded is not None else w
         return killed, wounded
 
-    def _nearby(self, group: list[_Candidate]):
+    def _nearby(self, group: list[_Candidate], ahead: int = 2):
         """Sentences near a mention that report no event of their own.
 
         Within two sentences of a mention, no aggregate or recall; before the mention only in its own paragraph or
@@ -733,7 +744,7 @@ class _Run:
         """
         seen = set()
         for c in group:
-            for j in (c.index + 1, c.index + 2, c.index - 1, c.index - 2):
+            for j in (*range(c.index + 1, c.index + ahead + 1), c.index - 1, c.index - 2):
                 if j in seen or not 0 <= j < len(self.sentences) or j in self.eventful:
                     continue
                 seen.add(j)
@@ -748,7 +759,8 @@ class _Run:
 
     def _quantity_nearby(self, group: list[_Candidate], substance: str | None) -> tuple[float | None, str | None]:
         """A drug quantity told beside the event ("The drugs found weighed a total of 56.5 kilos")."""
-        for text in self._nearby(group):
+        # The weight often comes once the drug is described and tested, a sentence or two further on.
+        for text in self._nearby(group, ahead=3):
             qty, _, sub = figures.quantity(text, self.pack)
             if qty is not None:
                 return qty, substance or sub
@@ -782,7 +794,10 @@ class _Run:
             # A stated total, else the figure of the firmest mention of the event (a lead's round figure or a
             # later aside is less exact than the sentence that dates and places the seizure).
             totals = [c.qty for c in qty_cands if c.qty_total]
-            qty = max(totals) if totals else max(qty_cands, key=lambda c: (c.date_strength, c.place_strength)).qty
+            # Between equally firm mentions, the one naming the narrower place: a summary of "two sites in the
+            # VRAEM" gives way to the sentence about one of them.
+            qty = max(totals) if totals else max(qty_cands, key=lambda c: (c.date_strength, c.place_strength,
+                                                                           -_area(c.places))).qty
             substance = next((c.substance for c in qty_cands if c.qty == qty and c.substance), substance)
         if qty is None and types[primary.type].quantity and not background:
             qty, substance = self._quantity_nearby(ordered, substance)
@@ -1011,7 +1026,20 @@ def _places_compatible(group: list[_Candidate], c: _Candidate) -> bool:
     theirs = [p for p in c.places if p.kind != "country"] if c.place_strength >= 2 else []
     if not mine or not theirs:
         return True
-    return any(_overlap_places(a, b) for a in mine for b in theirs)
+    # Every place the group names must fit: a summary naming the region ("two sites in the VRAEM") takes the
+    # first site's mention, and a second site in another district of that region is then another event.
+    fits = [any(_overlap_places(a, b) for b in theirs) for a in mine]
+    return all(fits) or (any(fits) and not _consistent(mine))
+
+
+def _area(places: list[Place]) -> float:
+    """The footprint of a mention's narrowest place (infinite when it names none)."""
+    return min((p.footprint.area for p in places), default=math.inf)
+
+
+def _consistent(places: list[Place]) -> bool:
+    """Whether the places form one nested chain (region, province, district), not two sites side by side."""
+    return all(_overlap_places(a, b) for i, a in enumerate(places) for b in places[i + 1:])
 
 
 @functools.lru_cache(maxsize=65536)

@@ -32,8 +32,11 @@ def _quantity_re(pack: LanguagePack) -> re.Pattern:
     total = pack.section("quantities", "total", default="(?!)")
     half = pack.section("numbers", "and_a_half", default="(?!)")
     before_unit = pack.section("quantities", "before_unit", default="(?!)")  # "1.200 de kilos" (pack data)
+    # "ocho kilos con novecientos gramos", "two kilos and 300 grams": a figure in two units
+    compound = pack.section("quantities", "compound", default="(?!)")
     return re.compile(pack.approx.replace("approx", "qapprox") + rf"(?P<total>{total})?(?P<num>{pack.num})"
                       rf"(?P<half>{half})?[\s-]*(?:{before_unit})?(?P<unit>{unit_alt})\b(?P<half2>{half})?"
+                      rf"(?:\s+(?:{compound})\s+(?P<num2>{pack.num})\s+(?P<unit2>{unit_alt})\b)?"
                       r"(?=(?P<after>[^.;]{0,60}))", re.IGNORECASE)
 
 
@@ -70,8 +73,10 @@ def _number(m: re.Match, pack: LanguagePack, group: str = "n") -> float | None:
 def people_count(patterns: tuple[re.Pattern, ...], text: str, pack: LanguagePack) -> int | None:
     """The largest number of people the patterns find (their group ``n``), or ``None``."""
     values = []
+    singles: set[int] = set()
     for rx in patterns:
         pos = 0
+        fixed = any(k.startswith("v") and k[1:].isdigit() for k in rx.groupindex)
         while (m := rx.search(text, pos)) is not None:
             pos = m.end()
             if _is_year(m):
@@ -80,6 +85,12 @@ def people_count(patterns: tuple[re.Pattern, ...], text: str, pack: LanguagePack
             n = _number(m, pack)
             if n is not None and 0 < n <= MAX_PEOPLE:
                 values.append(int(n))
+                if fixed and n == 1:
+                    singles.add(m.end())
+    # Each person told of on their own ("the corporal died ..., the sergeant was wounded, while the private, who
+    # was slightly wounded, ...") adds one: distinct singular statements, counted once per place they end.
+    if len(singles) > 1:
+        values.append(len(singles))
     return max(values) if values else None
 
 
@@ -133,6 +144,10 @@ def quantities(text: str, pack: LanguagePack | None = None) -> list[tuple[int, f
             continue
         if m["half"] or m["half2"]:
             number += 0.5
+        if m["num2"]:
+            part, part_factor = _number(m, pack, "num2"), units.get(" ".join(m["unit2"].lower().split()))
+            if part is not None and part_factor is not None and part_factor < factor:
+                number += part * part_factor / factor
         if (rate and rate.search(m["after"])) or (wrapper and wrapper.search(m["after"])):
             continue
         if text[max(0, m.start() - 2):m.start()].strip().endswith(("(", "/")):
@@ -215,4 +230,20 @@ def count_of(text: str, unit: str, pack: LanguagePack | None = None) -> tuple[in
         n = _number(m, pack)
         if n is not None and 0 < n <= MAX_COUNT:
             return int(n), bool(m["approx"])
+    # "destroyed the airstrip", "destruyeron la pista": one thing named with an article and no number
+    rx = _single_re(pack, unit)
+    plural = pack.regex("plural_object")
+    for m in rx.finditer(text) if rx else ():
+        last = m["obj"].split()[0].lower()
+        if not (plural and plural.search(last)):
+            return 1, False
     return None, False
+
+
+@functools.lru_cache(maxsize=32)
+def _single_re(pack: LanguagePack, unit: str) -> re.Pattern | None:
+    obj = pack.section("counts", "objects", unit)
+    single = pack.section("counts", "single", default=None)
+    if not obj or not single:
+        return None
+    return re.compile(rf"\b(?:{single})\s+(?P<obj>{obj})\b", re.IGNORECASE)

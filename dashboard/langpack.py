@@ -83,6 +83,10 @@ class LanguagePack:
         alt = nums.get("alt_decimal_mark")
         if alt:
             digits = rf"\d+{re.escape(alt)}(?:\d{{1,2}}|\d{{4,}})(?!\d)|" + digits
+        alt_thou = nums.get("alt_thousands_mark")
+        if alt_thou:
+            digits = (rf"\d{{1,3}}(?:{re.escape(alt_thou)}\d{{3}})+(?:{re.escape(alt or '.')}\d+)?(?![\d.,])|"
+                      + digits)
         if nums.get("space_groups"):
             digits = r"\d{1,3}(?: \d{3})+(?:[.,]\d+)?(?![\d.,])|" + digits
         units = nums.get("units", [])
@@ -178,11 +182,16 @@ class LanguagePack:
         """Digits in the other convention a pack allows, else ``None``.
 
         ``alt_decimal_mark`` before 1-2 or 4+ digits, which cannot be a thousands group ("2.4", "6496.64");
+        ``alt_thousands_mark`` before groups of exactly three digits ("1,173", "1,234.5": Peru's official
+        convention, which the press mixes with Spain's);
         ``space_groups`` ("3 407", "2 470.850", whose other mark is then the decimal one).
         """
         alt = nums.get("alt_decimal_mark")
         if alt and re.fullmatch(rf"\d+{re.escape(alt)}(?:\d{{1,2}}|\d{{4,}})", t):
             return float(t.replace(alt, "."))
+        thou = nums.get("alt_thousands_mark")
+        if thou and re.fullmatch(rf"\d{{1,3}}(?:{re.escape(thou)}\d{{3}})+(?:{re.escape(alt or '.')}\d+)?", t):
+            return float(t.replace(thou, "").replace(alt or ".", "."))
         if nums.get("space_groups") and re.fullmatch(r"\d{1,3}(?: \d{3})+(?:[.,]\d+)?", t):
             return float(t.replace(" ", "").replace(",", "."))
         return None

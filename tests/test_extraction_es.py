@@ -416,3 +416,88 @@ def test_a_lead_naming_only_the_country_takes_the_first_place_given_later(extrac
         "El comunicado oficial no precisó cuántos integrantes tenía la columna ni hacia dónde se dirigía.\n\n"
         "Los militares mantienen las operaciones de búsqueda y patrullaje en toda la zona desde entonces.\n"))
     assert (inc.type, inc.place_ids) == ("armed_attack", ["town:pichari"])
+
+
+# ---------------------------------------------------------------------------------------------- mentions and figures
+@pytest.mark.parametrize("text, kg", [
+    # numbers.alt_thousands_mark: Peru's official convention, a comma before exactly three digits
+    ("Los agentes hallaron 2,450 kilos de cocaína en el almacén.", 2450.0),
+    ("Los agentes hallaron 1,234.5 kilos de cocaína en el almacén.", 1234.5),
+    # ... while a decimal comma before one or two digits stays decimal
+    ("Los agentes hallaron 2,45 toneladas de cocaína en el almacén.", 2450.0),
+    # quantities.compound: a weight in two units
+    ("La encomienda contenía tres kilos con doscientos gramos de cocaína.", 3.2),
+    ("La encomienda contenía 5 kilos y 40 gramos de marihuana.", 5.04),
+])
+def test_numbers_in_both_conventions_and_weights_in_two_units(es, text, kg):
+    got, _, _ = figures.quantity(text, es)
+    assert got == pytest.approx(kg)
+
+
+def test_a_weight_in_two_units_in_english():
+    got, _, _ = figures.quantity("Officers found four kilos and 250 grams of cocaine in the parcel.", load_pack("en"))
+    assert got == pytest.approx(4.25)
+
+
+def test_a_summary_of_two_sites_gives_one_incident_per_site_with_its_own_weight(extractor):
+    # the lead names the region and a sum; each later paragraph a district of its own and its part
+    inc = events(extractor.extract(article(
+        "La Policía informó del decomiso de 500 kilos de cocaína en dos operativos en el Vraem.\n\n"
+        "En el primero, los agentes ingresaron a una vivienda del distrito de Pichari y encontraron 320 kilos de "
+        "pasta básica de cocaína.\n\n"
+        "En el segundo operativo, en el distrito de Llochegua, los agentes incautaron 180 kilos de clorhidrato de "
+        "cocaína.\n")))
+    # gazetteer ids: Llochegua (Huanta, Ayacucho) 050408, Pichari (La Convención, Cusco) 080910
+    got = sorted((i.place_ids[0], i.quantity_kg) for i in inc)
+    assert got == [("dist:050408", 180.0), ("dist:080910", 320.0)]
+
+
+def test_the_weight_told_a_few_sentences_later_belongs_to_the_seizure(extractor):
+    (inc,) = events(extractor.extract(article(
+        "El martes la Policía decomisó un paquete postal con droga en el distrito de Breña.\n\n"
+        "El envío estaba dirigido a una dirección en Europa.\n\n"
+        "Dentro había seis cuadernos con las tapas forradas.\n\n"
+        "El peritaje confirmó un peso de cuatro kilos con quinientos gramos de clorhidrato de cocaína.\n")))
+    assert (inc.type, inc.quantity_kg) == ("seizure", 4.5)
+
+
+def test_an_article_around_one_object_counts_one(es):
+    # counts.single: "la pista", "una pista"; a plural object with no number counts nothing
+    text = "Los agentes destruyeron la pista de aterrizaje clandestina."
+    assert figures.count_of(text, "airstrips", es) == (1, False)
+    assert figures.count_of("Los agentes inutilizaron una narcopista en la zona.", "airstrips", es) == (1, False)
+    assert figures.count_of("Los agentes destruyeron las pistas de aterrizaje.", "airstrips", es) == (None, False)
+
+
+def test_people_told_of_one_by_one_add_up(es):
+    # three singular statements of wounded people in one sentence: three wounded
+    text = ("Como consecuencia del ataque, el sargento Pérez resultó herido, el cabo Gómez quedó gravemente herido "
+            "y un soldado, quien resultó con una herida leve, sigue en la base.")
+    assert figures.casualties(text, es) == (None, 3)
+
+
+def test_the_lead_is_not_merged_into_an_earlier_dated_clash_told_at_the_end(extractor):
+    # the lead's clash has no date of its own (only the report's); the last paragraph recalls another one
+    inc = events(extractor.extract(article(
+        "Cuatro presuntos senderistas murieron en un enfrentamiento con una patrulla del Ejército en el distrito "
+        "de Vizcatán del Ene, informó este lunes el Comando Conjunto.\n\n"
+        "El comunicado oficial de las Fuerzas Armadas no precisó la fecha exacta ni la hora del combate.\n\n"
+        "La zona es una de las más golpeadas por el narcotráfico y los remanentes de Sendero Luminoso.\n\n"
+        "Los militares mantienen el patrullaje en los caseríos cercanos desde hace varias semanas.\n\n"
+        "El 2 de marzo un soldado murió en un enfrentamiento en el Vraem.\n")))
+    # the lead's clash is dated only by its report (Monday 8 March), which the earlier clash does not overlap
+    assert sorted((i.date, i.killed) for i in inc) == [("2021-03-02", 1), ("2021-03-08", 4)]
+
+
+def test_the_clash_told_just_before_takes_the_casualties_of_the_next_sentence(extractor):
+    # "el enfrentamiento" in the sentence after the first clash goes on about it, not about the second one
+    inc = events(extractor.extract(article(
+        "Dos enfrentamientos entre militares y senderistas se registraron en el Vraem, informó hoy el Ejército.\n\n"
+        "Según el general a cargo, la columna logró huir hoy de la zona tras el segundo enfrentamiento con la "
+        "patrulla.\n\n"
+        "El primer enfrentamiento ocurrió el lunes en el distrito de Pichari.\n\n"
+        "El enfrentamiento dejó tres muertos entre los subversivos.\n\n"
+        "El segundo enfrentamiento se produjo hoy en el mismo distrito, sin víctimas.\n")))
+    by_date = {i.date: i.killed for i in inc}
+    assert by_date["2021-03-08"] == 3
+    assert by_date.get("2021-03-10") is None
