@@ -680,7 +680,10 @@ class Gazetteer:
             # A word the previous name took as its own hint ("La Unión district of Huánuco") is not this one's.
             before = norm[i - 1] if i > 0 and i - 1 > taken else ""
             candidates = tuple(index[key])
-            hint = _HINT_AFTER.get(after)
+            # A hint word after the name only when nothing stands between them: in "provincia de Huanta, región
+            # Ayacucho" the region word after the comma is the next name's (Spanish puts hints before names).
+            adjacent = i + n < len(tokens) and not text[end:tokens[i + n][0]].strip()
+            hint = _HINT_AFTER.get(after) if adjacent else None
             if hint and i + n + 1 < len(norm) and norm[i + n + 1] in _HINT_JOINERS and any(
                     c.kind == "department" for c in candidates):
                 # "the Ucayali district of Padre Abad": the word is the next name's, the region is its context

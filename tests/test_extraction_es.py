@@ -501,3 +501,15 @@ def test_the_clash_told_just_before_takes_the_casualties_of_the_next_sentence(ex
     by_date = {i.date: i.killed for i in inc}
     assert by_date["2021-03-08"] == 3
     assert by_date.get("2021-03-10") is None
+
+
+@pytest.mark.parametrize("where, expected", [
+    # places.hints before the name: "provincia de Huanta" is the province (prov:0504), not its capital town,
+    # and the "región" after the comma is Ayacucho's hint, not Huanta's
+    ("en la provincia de Huanta, región Ayacucho", "prov:0504"),
+    # the district of Santa Rosa in La Mar (province 0505), not a town of that name elsewhere
+    ("en el distrito de Santa Rosa, provincia de La Mar, región Ayacucho", "dist:0505"),
+])
+def test_spanish_hint_order_names_the_level(extractor, where, expected):
+    (inc,) = events(extractor.extract(article(f"El lunes la Policía incautó 40 kilos de cocaína {where}.\n")))
+    assert inc.place_ids[0].startswith(expected)
