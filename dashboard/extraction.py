@@ -93,6 +93,7 @@ class _Candidate:
     wounded: int | None
     qty: float | None
     qty_total: bool
+    qty_approx: bool
     substance: str | None
     count: int | None
     count_approx: bool
@@ -367,7 +368,19 @@ class _Run:
             places, text, _, _ = self._places(self.sentences[i], lenient)
             if places and not all(p.kind == "country" for p in places):
                 return places, text
-        return [], None
+        return self._title_places()
+
+    def _title_places(self) -> tuple[list[Place], str | None]:
+        """Places of Peru the headline names, for an article whose text names none ("... cocaine in Piura")."""
+        title = self.article.title if isinstance(self.article.title, str) else ""
+        mentions = [m for m in self.g.find_mentions(title) if m.candidates]
+        found = [(m, p) for m, p in zip(mentions, self.g.resolve(mentions), strict=True)
+                 if p.is_peru and p.kind != "country"
+                 and not (self.st.relational and self.st.relational.search(title[max(0, m.start - 40):m.start]))]
+        if not found:
+            return [], None
+        places = _choose_places([p for _, p in found])
+        return places, ", ".join(dict.fromkeys(m.text for m, p in found if p in places))
 
     def _old(self, r: temporal.Resolved) -> bool:
         """A date of an earlier event recalled in passing: a past year, or a day over a year before."""
@@ -441,8 +454,10 @@ class _Run:
         # Casualties are read whatever the type: a shoot-out in a raid, a pilot shot as he was detained. The
         # event's type decides, once its mentions are merged, whether it reports them (its slots).
         killed, wounded = figures.casualties(_untallied(text, st.tally), pack)
-        qty, qty_total, substance = (figures.quantity(text, pack, near=min(m.start() for _, m in found))
-                                     if any(types[k].quantity for k, _ in found) else (None, False, None))
+        q = (figures.quantity_found(text, pack, near=min(m.start() for _, m in found))
+             if any(types[k].quantity for k, _ in found) else None)
+        qty, qty_total, substance, qty_approx = (q.kg, q.total, q.substance, q.approx) if q else (None, False, None,
+                                                                                                  False)
         actors = st.lex.find_actors(text)
         places, place_text, unknown, _ = self._places(sent)
         place_strength = 2 if places else 0
@@ -481,7 +496,8 @@ class _Run:
                 type=key, sentence=sent, index=i, trigger_start=sent.start + m.start(), when=when,
                 date_strength=strength, places=places, place_text=place_text, place_strength=place_strength,
                 unknown_place=unknown, killed=killed, wounded=wounded, qty=qty if itype.quantity else None,
-                qty_total=qty_total, substance=substance if itype.quantity else None, count=count,
+                qty_total=qty_total, qty_approx=qty_approx, substance=substance if itype.quantity else None,
+                count=count,
                 count_approx=approx, actors=actors, reported_by=reported, background=is_background,
                 named_zones=named_zones, anaphoric=self._anaphoric(m, sent)))
         return out
@@ -796,8 +812,9 @@ class _Run:
             totals = [c.qty for c in qty_cands if c.qty_total]
             # Between equally firm mentions, the one naming the narrower place: a summary of "two sites in the
             # VRAEM" gives way to the sentence about one of them.
-            qty = max(totals) if totals else max(qty_cands, key=lambda c: (c.date_strength, c.place_strength,
-                                                                           -_area(c.places))).qty
+            # An exact figure beats a rounded one ("more than 2.4 tonnes" in the lead, "2,470.85 kg" further on).
+            qty = max(totals) if totals else max(qty_cands, key=lambda c: (not c.qty_approx, c.date_strength,
+                                                                           c.place_strength, -_area(c.places))).qty
             substance = next((c.substance for c in qty_cands if c.qty == qty and c.substance), substance)
         if qty is None and types[primary.type].quantity and not background:
             qty, substance = self._quantity_nearby(ordered, substance)

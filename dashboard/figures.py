@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from typing import NamedTuple
 
 from dashboard.langpack import LanguagePack, load_pack
 
@@ -161,24 +162,42 @@ def quantities(text: str, pack: LanguagePack | None = None) -> list[tuple[int, f
             continue
         kg = number * factor
         if 0 < kg <= MAX_KG:
-            out.append((m.start(), kg, bool(m["total"]), substance))
+            out.append(Found(m.start(), kg, bool(m["total"]), substance, bool(m["qapprox"])))
     return out
 
 
-def quantity(text: str, pack: LanguagePack | None = None, near: int = 0) -> tuple[float | None, bool, str | None]:
-    """The drug quantity a sentence reports for its event, in kilograms.
+class Found(NamedTuple):
+    """A drug quantity in a text.
+
+    Where it is, how many kilograms, whether the text calls it a total, the substance, and whether it is
+    approximate ("more than 2.4 tonnes").
+    """
+
+    offset: int
+    kg: float
+    total: bool
+    substance: str | None
+    approx: bool = False
+
+
+def quantity_found(text: str, pack: LanguagePack | None = None, near: int = 0) -> Found | None:
+    """The drug quantity a sentence reports for its event.
 
     A stated total wins; else the first quantity after the trigger at offset ``near`` ("seized 70 kg ... but
-    believe they hid 200 kg"), else the last one before it. Returns the kilograms, whether the text calls it a
-    total, and the substance.
+    believe they hid 200 kg"), else the last one before it.
     """
     found = quantities(text, pack)
     if not found:
-        return None, False, None
-    totals = [q for q in found if q[2]]
-    after = [q for q in found if q[0] >= near]
-    _, kg, total, substance = max(totals, key=lambda q: q[1]) if totals else after[0] if after else found[-1]
-    return kg, total, substance
+        return None
+    totals = [q for q in found if q.total]
+    after = [q for q in found if q.offset >= near]
+    return max(totals, key=lambda q: q.kg) if totals else after[0] if after else found[-1]
+
+
+def quantity(text: str, pack: LanguagePack | None = None, near: int = 0) -> tuple[float | None, bool, str | None]:
+    """The kilograms, total flag and substance of :func:`quantity_found` (``None, False, None`` when none)."""
+    q = quantity_found(text, pack, near)
+    return (q.kg, q.total, q.substance) if q else (None, False, None)
 
 
 def _substance(pack: LanguagePack, window: str, last: bool = False) -> str | None:

@@ -172,7 +172,7 @@ def test_quantities_in_spanish(es, text, kg, substance):
 
 def test_precursors_and_coca_leaf_are_not_drug_quantities(es):
     text = "Hallaron 500 kilos de insumos químicos fiscalizados, 2 toneladas de hoja de coca y 20 kilos de PBC."
-    assert [(kg, sub) for _, kg, _, sub in figures.quantities(text, es)] == [(20, "cocaine base paste")]
+    assert [(q.kg, q.substance) for q in figures.quantities(text, es)] == [(20, "cocaine base paste")]
     assert figures.quantities("Hallaron 3 toneladas de insumos químicos.", es) == []
 
 
@@ -513,3 +513,22 @@ def test_the_clash_told_just_before_takes_the_casualties_of_the_next_sentence(ex
 def test_spanish_hint_order_names_the_level(extractor, where, expected):
     (inc,) = events(extractor.extract(article(f"El lunes la Policía incautó 40 kilos de cocaína {where}.\n")))
     assert inc.place_ids[0].startswith(expected)
+
+
+def test_the_headline_places_an_article_whose_text_names_no_place(extractor):
+    # the text says only "en el litoral"; the headline names the department (Tumbes, dep:24)
+    a = parse_article(
+        "Decomisan cocaína en una lancha en Tumbes\n\n"
+        "El martes, agentes de la Policía y de la Marina decomisaron 300 kilos de cocaína ocultos en una lancha "
+        "que navegaba frente al litoral.\n".encode(), "n.txt", {"published": REF, "language": "es"})
+    (inc,) = events(extractor.extract(a))
+    assert inc.place_ids == ["dep:24"]
+
+
+def test_an_exact_weight_beats_a_rounded_one(extractor):
+    # quantities: "más de 1,5 toneladas" in the lead is approximate; the weighing further on is exact
+    (inc,) = events(extractor.extract(article(
+        "El martes la Policía decomisó más de 1,5 toneladas de cocaína en un almacén del Callao.\n\n"
+        "Los investigadores revisaron los documentos de la empresa propietaria del local.\n\n"
+        "El pesaje oficial de la droga decomisada arrojó 1.538 kilos de clorhidrato de cocaína.\n")))
+    assert inc.quantity_kg == 1538.0
