@@ -532,3 +532,15 @@ def test_an_exact_weight_beats_a_rounded_one(extractor):
         "Los investigadores revisaron los documentos de la empresa propietaria del local.\n\n"
         "El pesaje oficial de la droga decomisada arrojó 1.538 kilos de clorhidrato de cocaína.\n")))
     assert inc.quantity_kg == 1538.0
+
+
+@pytest.mark.parametrize("text, n", [
+    # counts.arrested: one person named after "a" (a nickname, a name, a ranked leader)
+    ('La Dirandro capturó ayer en Pucallpa a alias "Chato", presunto jefe de una banda de narcotraficantes.', 1),
+    ("Agentes antidrogas detuvieron el sábado en Tocache a Juan Quispe, acusado de lavar dinero del narcotráfico.",
+     1),
+    # ... and a number still counts the people ("a los tres")
+    ("La Policía detuvo a los tres integrantes de la banda en Tingo María.", 3),
+])
+def test_an_arrest_of_one_named_person_counts_one(es, text, n):
+    assert figures.count_of(text, "arrested", es) == (n, False)
