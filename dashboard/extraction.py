@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from shapely.geometry import Point
+
 from dashboard import figures, temporal
 from dashboard.corpus import Article
 from dashboard.errors import ExtractionTimeout
@@ -631,12 +633,17 @@ class _Run:
             if um and not self.g.lookup(um["p"]):
                 unknown = um["p"]
             return [], None, unknown, excluded
-        places = _choose_places([p for _, _, p in kept])
+        places = _choose_places([p for _, _, p in kept], self._shared_names(kept))
         written = {}
         for s, e, p in kept:
             if p in places and p not in written:
                 written[p] = sent.text[s - sent.start:e - sent.start]
         return places, ", ".join(written.values()), unknown, excluded
+
+    def _shared_names(self, kept: list[tuple[int, int, Place]]) -> frozenset[str]:
+        """Names of the towns among ``kept`` that other places of the gazetteer share ("Nuevo Progreso")."""
+        return frozenset(p.name for _, _, p in kept if p.kind == "town"
+                         and len({c.id for c in self.g.lookup(p.name)}) > 1)
 
     def _in_name(self, sent: Sentence, s: int, e: int) -> bool:
         """Whether a place name at ``s:e`` of the sentence is part of a longer proper name (a person's).
@@ -922,7 +929,7 @@ def _ambiguous(mention: Mention) -> bool:
     return len({c.id for c in mention.candidates if c.kind == top.kind and c.is_peru}) > 1
 
 
-def _choose_places(places: list[Place]) -> list[Place]:
+def _choose_places(places: list[Place], shared: frozenset[str] = frozenset()) -> list[Place]:
     """One place, or several of one kind ("Pasco, Huánuco and Ucayali"); nested places give the innermost."""
     unique = list(dict.fromkeys(places))
     if len(unique) == 1:
@@ -935,6 +942,14 @@ def _choose_places(places: list[Place]) -> list[Place]:
     inside = [p for p in fine if any(_inside(p, w) for w in wide)]
     if inside and len(inside) < len(fine):
         non_country = [p for p in non_country if p not in fine or p in inside]
+    # "the hamlet of Nuevo Progreso, in Pichari district": a town whose name several places share (``shared``),
+    # outside the district named beside it, is a namesake elsewhere (the gazetteer lacks the hamlet); the
+    # district is then the place. A town of a name of its own beside a district is a list of places.
+    districts = [p for p in non_country if p.kind == "district"]
+    towns = [p for p in non_country if p.kind == "town" and p.name in shared]
+    if districts and towns:
+        outside = [t for t in towns if not any(_in_district(t, d) for d in districts)]
+        non_country = [p for p in non_country if p not in outside] or non_country
     kinds = {p.kind for p in non_country}
     if len(kinds) == 1 and len(non_country) > 1 and non_country[0].kind in ("department", "province", "district"):
         return non_country
@@ -946,6 +961,11 @@ def _inside(place: Place, wide: Place) -> bool:
     if wide.kind == "department":
         return place.department == wide.department
     return (place.department, place.province) == (wide.department, wide.province)
+
+
+def _in_district(town: Place, district: Place) -> bool:
+    """Whether a town lies in (or within about 2 km of) a district's footprint."""
+    return district.footprint is not None and district.footprint.distance(Point(town.lon, town.lat)) < 0.02
 
 
 def _best_places(group: list[_Candidate]) -> list[Place]:

@@ -544,3 +544,12 @@ def test_an_exact_weight_beats_a_rounded_one(extractor):
 ])
 def test_an_arrest_of_one_named_person_counts_one(es, text, n):
     assert figures.count_of(text, "arrested", es) == (n, False)
+
+
+def test_a_shared_town_name_outside_the_district_named_beside_it_gives_the_district(extractor):
+    # the gazetteer's only "Nuevo Progreso" town lies in Tocache (San Martín); the hamlet here is in Pichari
+    # (dist:080910, Cusco), which the text names right after it
+    (inc,) = events(extractor.extract(article(
+        "El lunes la Policía destruyó un laboratorio de droga en el caserío Nuevo Progreso, en el distrito de "
+        "Pichari.\n")))
+    assert inc.place_ids == ["dist:080910"]
