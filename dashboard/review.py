@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 import geopandas as gpd
 import pandas as pd
 
+from dashboard import schema
 from dashboard.errors import IncidentMapError
 from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer
@@ -36,8 +37,7 @@ from dashboard.regions import locate
 
 STATUSES = ("needs review", "confirmed", "corrected", "rejected", "added")
 #: Fields an analyst may correct, with the type a value must have.
-FIELDS = {"type": str, "date": str, "date_end": str, "date_precision": str, "place_ids": list, "place": str,
-          "killed": int, "wounded": int, "quantity_kg": float, "substance": str, "count": int, "actors": list}
+FIELDS = schema.REVIEWABLE
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS decisions (incident_id TEXT PRIMARY KEY, status TEXT NOT NULL, updated_at TEXT)",
     "CREATE TABLE IF NOT EXISTS corrections (incident_id TEXT, field TEXT, value TEXT, updated_at TEXT, "
@@ -171,7 +171,7 @@ class ReviewStore:
                             (incident_id, name, json.dumps(value, ensure_ascii=False), now))
                 con.execute("INSERT INTO audit (at, incident_id, action, field, old, new, note) "
                             "VALUES (?,?,?,?,?,?,?)", (now, incident_id, "corrected", name,
-                                                       json.dumps(_plain(old), ensure_ascii=False),
+                                                       json.dumps(schema.plain(old), ensure_ascii=False),
                                                        json.dumps(value, ensure_ascii=False), note))
         self._write(run)
 
@@ -284,16 +284,6 @@ def _check(name: str, value) -> None:
         return
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ReviewError(f"{name} must be {kind.__name__}, got {value!r}")
-
-
-def _plain(value):
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    return value
 
 
 def apply(frame: gpd.GeoDataFrame, reviews: ReviewStore, gazetteer: Gazetteer,
