@@ -90,7 +90,7 @@ FIELDS: tuple[Field, ...] = (
     _f("date_end", "date", reviewable=True),
     _f("date_precision", reviewable=True),
     _f("place", reviewable=True),
-    _f("location_id", references="locations(id)"),
+    _f("location_id"),  # a gazetteer id: only footprints have a row in `locations`
     _f("geo_precision"),
     _f("departments", is_list=True),
     _f("province"),

@@ -455,6 +455,34 @@ def article_text(name: str, path: str | Path | None = None) -> dict | None:
     return dict(row) if row else None
 
 
+def extras(path: str | Path | None = None) -> tuple[dict[str, str], str, dict[str, tuple[str, str]], str | None]:
+    """What a copy of the store carries besides articles and incidents.
+
+    The incidents' signatures by id and the merging version that gave them (see :attr:`Snapshot.groups`), and the
+    extraction cache: ``{digest: (summary, incidents)}`` of its extractor version (None when nothing is cached).
+    """
+    target = store_path(path)
+    if is_url(target):
+        return _pg().extras(target)
+    con = connect(target)
+    try:
+        try:
+            sigs = dict(con.execute("SELECT id, signature FROM groups"))
+            stamp = con.execute("SELECT value FROM meta WHERE key = 'groups_of'").fetchone()
+            cache: dict[str, dict[str, tuple[str, str]]] = {}
+            for d, v, summary, blob in con.execute("SELECT digest, version, summary, incidents FROM extractions"):
+                cache.setdefault(v, {})[d] = (summary, blob)
+        except sqlite3.OperationalError:
+            return {}, "", {}, None  # a store written before the cache existed
+    except sqlite3.Error as exc:
+        raise _error(target, exc) from exc
+    finally:
+        con.close()
+    # a write keeps one extractor version; should several be there, the largest is the one worth copying
+    version_ = max(cache, key=lambda v: len(cache[v])) if cache else None
+    return sigs, stamp[0] if stamp else "", cache.get(version_, {}), version_
+
+
 # ---------------------------------------------------------------------------------------------------- writing
 @dataclass(frozen=True)
 class Snapshot:
