@@ -268,7 +268,9 @@ def _rows_frame(rows: pd.DataFrame) -> pd.DataFrame:
             shapes[key] = shapely.to_geojson(to_shape(g))
         geojson.append(shapes[key])
     rows["geojson"] = geojson
-    return rows.drop(columns=["point", "footprint"])
+    rows = rows.drop(columns=["point", "footprint"])
+    # the columns in the order of the SQLite store's ``SELECT i.*, ...``
+    return rows[[*schema.STORED_NAMES, *(c for c in rows.columns if c not in schema.STORED_NAMES)]]
 
 
 def _figure(value: object) -> int | float | None:
@@ -527,8 +529,8 @@ class Reviews:
                 prev = conn.execute(sa.select(corrections.c.value).where(
                     corrections.c.incident_id == incident_id, corrections.c.field == name).with_for_update()).first()
                 old = prev[0] if prev else original.get(name)
-                stmt = pg_insert(corrections).values(incident_id=incident_id, field=name, value=sa.cast(
-                    _dumps(value), JSONB), updated_at=now)
+                stmt = pg_insert(corrections).values(incident_id=incident_id, field=name, value=value,
+                                                     updated_at=now)
                 conn.execute(stmt.on_conflict_do_update(index_elements=[corrections.c.incident_id,
                                                                         corrections.c.field], set_={
                     "value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at}))
@@ -548,7 +550,7 @@ class Reviews:
     def _audit(conn, now, incident_id, action, field, old, new, note) -> None:
         # JSON null and SQL NULL both read back as None, as in the SQLite review file
         conn.execute(sa.insert(audit).values(at=now, incident_id=incident_id, action=action, field=field,
-                                             old=sa.cast(_dumps(old), JSONB), new=sa.cast(_dumps(new), JSONB),
+                                             old=old, new=new,
                                              note=note))
 
     def rows(self) -> tuple[list[tuple], list[tuple], dict[str, dict]]:
