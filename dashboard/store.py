@@ -115,6 +115,12 @@ def describe(path: str | Path | None = None) -> str:
     return _pg().describe(target) if is_url(target) else str(target)
 
 
+def label(path: str | Path | None = None) -> str:
+    """A short name for the store: its file name, or its URL without the password."""
+    target = store_path(path)
+    return describe(target) if is_url(target) else target.name
+
+
 def version(path: str | Path | None = None) -> int:
     """A number that changes with every write to the store (0: no store), for caches keyed on its content.
 

@@ -217,3 +217,27 @@ def test_copy_refuses_a_store_that_is_not_empty_unless_replace(tmp_path, postgis
     assert sorted(a.name for a in store.load_articles(pg)) == sorted(a.name for a in store.load_articles(source))
     with pytest.raises(StoreError, match="onto itself"):
         transfer.copy(pg, pg)
+
+
+# ------------------------------------------------------------------------------------------- dashboard
+def test_the_dashboard_runs_on_a_postgis_store_and_sees_new_reviews(postgis, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_ui import APP, metrics
+
+    url = postgis.new_database().replace("postgres@", "postgres:s3cret@")  # the test server trusts any password
+    monkeypatch.setenv("INCIDENT_MAP_STORE", url)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()  # the first run builds the store from seeds/ into the database
+    assert not at.exception
+    # the figures of test_ui's default view: 9 events, 1,417 + 1,500 kg
+    assert metrics(at)["Incidents"] == "9" and metrics(at)["Kilograms seized"] == "2,917"
+    database = url.split("/")[3].split("?")[0]
+    captions = [c.value.replace("\\", "") for c in at.caption]  # Markdown escapes taken off
+    assert any(database in c for c in captions) and not any("s3cret" in c for c in captions), captions
+    # another analyst rejects the Callao seizure: the change counter makes the next run read it
+    frame = store.load(url)
+    callao = frame[frame["location_id"] == "town:callao"].iloc[0]
+    review.ReviewStore(review.reviews_path(url)).set_status(callao["id"], "rejected")
+    at.run()
+    assert metrics(at)["Incidents"] == "8" and metrics(at)["Kilograms seized"] == "1,500"
