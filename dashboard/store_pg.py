@@ -327,7 +327,7 @@ def _incident_rows(conn: sa.Connection, ids: Iterable[str] | None) -> list[dict]
     wanted = ("id", "type", "article", "date", "location_id", "evidence", "background", "sources", "former_ids")
     query = sa.select(*(incidents.c[n] for n in wanted))
     if ids is not None:
-        query = query.where(incidents.c.id.in_(list(ids)))
+        query = query.where(_among(incidents.c.id, ids))
     rows = []
     for r in conn.execute(query).mappings():
         rec = dict(r)
@@ -417,7 +417,7 @@ def _cache(conn: sa.Connection, version_: str) -> dict[str, str]:
 
 def _cached_incidents(conn: sa.Connection, version_: str, digests: Iterable[str]) -> dict[str, str]:
     return dict(conn.execute(sa.select(extractions.c.digest, extractions.c.incidents).where(
-        extractions.c.version == version_, extractions.c.digest.in_(list(digests)))).all())
+        extractions.c.version == version_, _among(extractions.c.digest, digests))).all())
 
 
 def _article_record(key: str, a: Article) -> dict:
@@ -437,6 +437,15 @@ def _incident_record(rec: dict) -> dict:
     return out
 
 
+def _among(column: sa.ColumnElement, values: Iterable[str]) -> sa.ColumnElement[bool]:
+    """``column = ANY(array)``: one array parameter.
+
+    ``IN`` would need one parameter per value, and PostgreSQL takes at most 65,535: a write that drops a hundred
+    thousand incidents would fail.
+    """
+    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(sa.Text)))
+
+
 def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     if not rows:
         return
@@ -453,7 +462,7 @@ def _write(conn: sa.Connection, stored: dict[str, Article], delta, new: bool) ->
     content = delta.articles
     gone = [key for key in stored if key not in content]
     if gone:  # before the upserts: a name may pass to a new key
-        conn.execute(sa.delete(articles).where(articles.c.key.in_(gone)))
+        conn.execute(sa.delete(articles).where(_among(articles.c.key, gone)))
     _upsert(conn, articles, [_article_record(key, a) for key, a in content.items()
                              if key not in stored or (stored[key] is not a and st._article_row(key, stored[key])
                                                       != st._article_row(key, a))])
@@ -463,7 +472,7 @@ def _write(conn: sa.Connection, stored: dict[str, Article], delta, new: bool) ->
     held = set(conn.execute(sa.select(incidents.c.id)).scalars())
     dropped = [i for i in held if i not in delta.keep and i not in written]
     if dropped:
-        conn.execute(sa.delete(incidents).where(incidents.c.id.in_(dropped)))
+        conn.execute(sa.delete(incidents).where(_among(incidents.c.id, dropped)))
     _upsert(conn, incidents, rows)
     _upsert(conn, locations, [{"id": loc, "name": name, "geo_precision": precision,
                                "geom": from_shape(geom, srid=4326)}
@@ -474,7 +483,7 @@ def _write(conn: sa.Connection, stored: dict[str, Article], delta, new: bool) ->
     if new or _groups_of(conn) is None:
         conn.execute(sa.delete(groups))  # stored signatures cannot be trusted: the next write recomputes them
     elif gone_ids:
-        conn.execute(sa.delete(groups).where(groups.c.id.in_(gone_ids)))
+        conn.execute(sa.delete(groups).where(_among(groups.c.id, gone_ids)))
     _upsert(conn, groups, [{"id": i, "signature": s} for i, s in delta.signatures.items()])
     _upsert(conn, meta, [{"key": "groups_of", "value": delta.merging}])
     cache = delta.cache
@@ -484,7 +493,7 @@ def _write(conn: sa.Connection, stored: dict[str, Article], delta, new: bool) ->
     held_cache = set(conn.execute(sa.select(extractions.c.digest)).scalars())
     stale = [d for d in held_cache if d not in cache.entries]
     if stale:
-        conn.execute(sa.delete(extractions).where(extractions.c.digest.in_(stale)))
+        conn.execute(sa.delete(extractions).where(_among(extractions.c.digest, stale)))
     fresh = [{"digest": d, "version": cache.version, "summary": summary, "incidents": blob}
              for d, (summary, blob) in cache.entries.items() if d not in held_cache and blob is not None]
     if fresh:

@@ -169,6 +169,15 @@ def test_a_failed_write_leaves_the_previous_store(postgis, monkeypatch):
     assert store.version(url) == version
 
 
+def test_a_write_may_name_more_ids_than_postgresql_takes_parameters(postgis):
+    url = postgis.new_database()
+    pipeline.build([SEEDS], path=url)
+    ids = [f"gone-{n}" for n in range(70_000)] + [store.load(url)["id"].iloc[0]]
+    with store_pg.engine(url).connect() as conn:
+        assert len(store_pg._incident_rows(conn, ids)) == 1
+        assert len(store_pg._cached_incidents(conn, "v", ids)) == 0
+
+
 # ------------------------------------------------------------------------------------------------ copy
 def _reviewed_store(db) -> None:
     pipeline.build([SEEDS], path=db)
