@@ -402,12 +402,12 @@ def _create_schema(conn: sa.Connection, drop: bool) -> None:
     """The tables (PostGIS first); an outdated store's tables are dropped in the same transaction."""
     conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
     if drop:
-        reviews = [decisions, corrections, manual, audit]  # reviews outlive any schema change
-        metadata.drop_all(conn, tables=[t for t in metadata.sorted_tables if t not in reviews])
+        # reviews outlive any schema change; meta keeps its change counter, so no cache key comes back
+        kept = [meta, decisions, corrections, manual, audit]
+        metadata.drop_all(conn, tables=[t for t in metadata.sorted_tables if t not in kept])
     metadata.create_all(conn)
-    conn.execute(pg_insert(meta).values([{"key": "store", "value": STAMP},
-                                         {"key": "schema_version", "value": str(_store().SCHEMA_VERSION)}])
-                 .on_conflict_do_nothing())
+    _upsert(conn, meta, [{"key": "store", "value": STAMP},
+                         {"key": "schema_version", "value": str(_store().SCHEMA_VERSION)}])
 
 
 def _cache(conn: sa.Connection, version_: str) -> dict[str, str]:

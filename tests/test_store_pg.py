@@ -169,6 +169,23 @@ def test_a_failed_write_leaves_the_previous_store(postgis, monkeypatch):
     assert store.version(url) == version
 
 
+def test_an_outdated_postgis_store_is_rebuilt_and_keeps_its_reviews(postgis):
+    url = postgis.new_database()
+    pipeline.build([SEEDS], path=url)
+    first = store.load(url)["id"].iloc[0]
+    review.ReviewStore(url).set_status(first, "confirmed")
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    counter = store.version(url)
+    assert pipeline.needs_build(url)
+    with pytest.raises(StoreError, match="schema version 3, expected"):
+        store.load(url)
+    pipeline.ensure(url)
+    assert store.schema_version(url) == store.SCHEMA_VERSION and len(store.load(url)) == 11
+    assert review.ReviewStore(url).snapshot()[0] == {first: "confirmed"}
+    assert store.version(url) > counter  # the change counter goes on: no cached view is taken for the new one
+
+
 def test_a_write_may_name_more_ids_than_postgresql_takes_parameters(postgis):
     url = postgis.new_database()
     pipeline.build([SEEDS], path=url)
