@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import shapely
+
 from dashboard import batch, evaluation, export, pipeline, query, review, store, transfer
 from dashboard.corpus import read_corpus
 from dashboard.errors import IncidentMapError
@@ -31,6 +33,16 @@ def _fraction(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1")
     return value
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        west = east = south = north = float("nan")
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a box; use WEST,SOUTH,EAST,NORTH in degrees (lon, lat)")
+    return west, south, east, north
 
 
 def _jobs(text: str) -> int:
@@ -76,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--until", type=_date)
     e.add_argument("--region", action="append", default=[], dest="regions",
                    help="department, zone, province or district name (repeatable)")
+    e.add_argument("--bbox", type=_bbox, help="only incidents whose point or footprint meets this box, given as --bbox="
+                   "WEST,SOUTH,EAST,NORTH in degrees (read by PostGIS itself on a PostGIS store)")
     e.add_argument("--background", action="store_true", help="include background statistics")
     e.add_argument("--status", action="append", default=[], dest="statuses", choices=review.STATUSES,
                    help="review status (repeatable); rejected incidents are left out unless named here")
@@ -177,7 +191,10 @@ def _ingest(args) -> int:
 
 def _export(args) -> int:
     path = store.store_path(args.store)
-    frame = review.load_reviewed(path, default_gazetteer(), store.load(path))
+    within = shapely.box(*args.bbox) if args.bbox else None
+    frame = review.load_reviewed(path, default_gazetteer(), store.load(path, within=within))
+    if within is not None:  # incidents an analyst added or moved are placed after the store's read
+        frame = frame[frame.geometry.intersects(within)]
     flt = query.Filter(types=args.types, since=args.since, until=args.until, regions=args.regions,
                        include_background=args.background, statuses=args.statuses)
     chosen = query.apply(frame, flt)

@@ -75,6 +75,19 @@ def test_a_spatial_filter_reads_only_the_rows_inside(store_url, monkeypatch):
     assert "zone:vraem" in set(vraem["location_id"])
 
 
+def test_export_of_a_box(store_url, tmp_path):
+    import json
+
+    pipeline.build([SEEDS], path=store_url)
+    everything = store.load(store_url)
+    out = tmp_path / "box.geojson"
+    assert main(["--store", str(store_url), "export", "--bbox=-77.2,-12.1,-77.0,-11.9", "-o", str(out)]) == 0
+    ids = {f["id"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]}
+    assert ids == set(everything[everything.geometry.intersects(CALLAO)]["id"]) and ids
+    with pytest.raises(SystemExit):
+        main(["--store", str(store_url), "export", "--bbox=-77,-12", "-o", str(out)])
+
+
 def test_the_version_changes_with_every_write_only(tmp_path, store_url):
     assert store.version(store_url) == 0
     pipeline.ingest([Article(name="a.md", text="Police seized 300 kilos of cocaine in Pichari on May 3, 2021.",
