@@ -10,8 +10,10 @@ file counts as damaged too, because this module never leaves one behind (a new s
 all), so an empty file means something else truncated the store. Readers open the file read-only (``mode=ro``),
 so a store in a read-only folder can still be viewed and exported.
 
-Incident ids derive from the article's content, so rebuilding gives the same ids. The tables are plain SQL with
-GeoJSON text for footprints, so a PostGIS backend could replace this module.
+Incident ids derive from the article's content, so rebuilding gives the same ids. The ``incidents`` table is
+derived from :mod:`dashboard.schema`, with GeoJSON text for footprints. A store named by a PostgreSQL URL
+(``postgresql://user@host/db``) is handed to :mod:`dashboard.store_pg` by each public function here, so callers
+use one interface for both.
 """
 
 from __future__ import annotations
@@ -151,7 +153,8 @@ def init(path: str | Path | None = None) -> bool:
     if exists(target):
         check(target)
         return False
-    return update(lambda snapshot: Delta({}, _empty_frame()), target)
+    # an empty store only where there is none: a store another writer creates meanwhile is left alone
+    return update(lambda snapshot: None if snapshot.version is not None else Delta({}, _empty_frame()), target)
 
 
 def _empty_frame() -> gpd.GeoDataFrame:
