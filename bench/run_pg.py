@@ -5,8 +5,22 @@ building the store from N articles (extraction included, so both pay the same), 
 loading every incident, loading the incidents in a small box (PostGIS filters in the database), and
 ``incident-map copy`` SQLite -> PostGIS -> SQLite. Medians with min-max, in seconds, wall clock.
 
-Last measured (2,000 articles, 6,6xx incidents, 5 runs, a 2-core machine shared with other work; PostgreSQL 15
-on a unix socket with fsync off): see the README's Benchmarks section.
+Last measured with ``python bench/run_pg.py 2000 6`` (6,657 incidents; builds 3 times per backend, the rest 6
+times; a 2-core machine shared with five other busy processes, so the spread is wide; PostgreSQL 15 on a unix
+socket with fsync off), median (min-max) in seconds:
+
+=====================  ===================  ===================
+step                   SQLite               PostGIS
+=====================  ===================  ===================
+build (extraction)     23.9 (11.7-60.9)     40.3 (21.5-68.3)
+add one article        0.28 (0.19-0.43)     0.91 (0.56-1.76)
+load all               0.41 (0.28-0.55)     1.30 (1.00-2.82)
+load a box (VRAEM)     0.64 (0.58-0.87)     0.71 (0.52-0.91)
+=====================  ===================  ===================
+
+``copy`` SQLite -> PostGIS 6.7 s (4.2-7.8), PostGIS -> SQLite 4.2 s (3.6-6.7). An earlier run under heavier load
+gave the opposite order for most steps (SQLite add one article 2.35 s, PostGIS 0.56 s): on this machine the
+backends are within the noise of each other except ``load all``, where PostgreSQL sends every row over its socket.
 """
 
 from __future__ import annotations
@@ -46,12 +60,26 @@ def new_article(n: int) -> Article:
 
 
 def bench(target, corpus: Path, runs: int) -> dict:
-    out = {"build": timed(lambda n: pipeline.build([corpus], path=target), 1)}
-    out["incidents"] = len(store.load(target))
+    out = {"incidents": len(store.load(target))}
     out["add one article"] = timed(lambda n: pipeline.ingest([new_article(n)], target), runs)
     out["load all"] = timed(lambda n: store.load(target), runs)
     out["load a box"] = timed(lambda n: store.load(target, within=VRAEM_BOX), runs)
     return out
+
+
+def builds(make: dict, corpus: Path, runs: int) -> tuple[dict, dict]:
+    """Build the corpus into a new store of each backend, ``runs`` times, the backends taking turns."""
+    times: dict[str, list[float]] = {name: [] for name in make}
+    last = {}
+    for k in range(runs):
+        for name in (list(make) if k % 2 == 0 else list(make)[::-1]):  # turns: neither always goes first
+            target = make[name](k)
+            start = time.perf_counter()
+            pipeline.build([corpus], path=target)
+            times[name].append(time.perf_counter() - start)
+            last[name] = target
+    return ({name: {"median": statistics.median(t), "min": min(t), "max": max(t)} for name, t in times.items()},
+            last)
 
 
 def show(name: str, result: dict) -> None:
@@ -69,9 +97,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             corpus = Path(tmp) / "corpus"
             write_corpus(corpus, n)
-            sqlite_db, pg = Path(tmp) / "s.sqlite", server.new_database()
-            show("SQLite", bench(sqlite_db, corpus, runs))
-            show("PostGIS", bench(pg, corpus, runs))
+            built, last = builds({"SQLite": lambda k: Path(tmp) / f"b{k}.sqlite",
+                                  "PostGIS": lambda k: server.new_database()}, corpus, max(1, runs // 2))
+            sqlite_db, pg = last["SQLite"], last["PostGIS"]
+            for name, target in last.items():
+                show(name, {**bench(target, corpus, runs), "build (extraction included)": built[name]})
             for name, (src, dst) in {"copy SQLite -> PostGIS": (sqlite_db, None),
                                      "copy PostGIS -> SQLite": (pg, "file")}.items():
                 def run(k, src=src, dst=dst):
