@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from dashboard import batch, evaluation, export, pipeline, query, review, store
+import shapely
+
+from dashboard import batch, evaluation, export, pipeline, query, review, store, transfer
 from dashboard.corpus import read_corpus
 from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import USER_DIR_ENV, default_gazetteer, import_geonames
@@ -33,6 +35,16 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        west = east = south = north = float("nan")
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a box; use WEST,SOUTH,EAST,NORTH in degrees (lon, lat)")
+    return west, south, east, north
+
+
 def _jobs(text: str) -> int:
     try:
         value = int(text)
@@ -53,7 +65,8 @@ def _extraction_options(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="incident-map", description=__doc__)
-    p.add_argument("--store", help="store file (default: $INCIDENT_MAP_STORE, else "
+    p.add_argument("--store", help="store file, or a PostgreSQL + PostGIS URL postgresql://user@host/db (default: "
+                   "$INCIDENT_MAP_STORE, else "
                    + str(store.DEFAULT_STORE).replace("%", "%%") + ")")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -75,11 +88,21 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--until", type=_date)
     e.add_argument("--region", action="append", default=[], dest="regions",
                    help="department, zone, province or district name (repeatable)")
+    e.add_argument("--bbox", type=_bbox, help="only incidents whose point or footprint meets this box, given as --bbox="
+                   "WEST,SOUTH,EAST,NORTH in degrees (read by PostGIS itself on a PostGIS store)")
     e.add_argument("--background", action="store_true", help="include background statistics")
     e.add_argument("--status", action="append", default=[], dest="statuses", choices=review.STATUSES,
                    help="review status (repeatable); rejected incidents are left out unless named here")
     e.add_argument("--format", default="geojson", choices=["geojson", "csv", "gpkg", "zip"])
     e.add_argument("-o", "--output", required=True)
+
+    init = sub.add_parser("init-db", help="create an empty store (for a team: the tables of a PostGIS database)")
+    init.add_argument("url", nargs="?", help="store URL or file (default: --store, $INCIDENT_MAP_STORE)")
+
+    cp = sub.add_parser("copy", help="copy a store, reviews included: SQLite to PostGIS and back")
+    cp.add_argument("source", help="store file or postgresql:// URL to copy from")
+    cp.add_argument("dest", help="store file or postgresql:// URL to copy to")
+    cp.add_argument("--replace", action="store_true", help="replace the content of a destination that is not empty")
 
     ev = sub.add_parser("evaluate", help="score the extractor on hand-coded gold incidents (precision, recall, F1)")
     ev.add_argument("articles", help="folder (or file) of the evaluated articles; all of them count for precision")
@@ -145,7 +168,7 @@ def _build(args) -> int:
         close()
     for err in report.errors:
         print(f"incident-map: skipped {err.reason}", file=sys.stderr)
-    print(f"built {report.path}: {report.articles} articles, {report.incidents} incidents")
+    print(f"built {store.describe(report.path)}: {report.articles} articles, {report.incidents} incidents")
     return 0
 
 
@@ -161,19 +184,37 @@ def _ingest(args) -> int:
         print(f"incident-map: another article is already stored as {given}; this one is stored as {stored}",
               file=sys.stderr)
     print(f"{len(report.added)} added, {len(report.updated)} changed and re-extracted, "
-          f"{len(report.unchanged)} unchanged; store {report.path}: {report.articles} articles, "
+          f"{len(report.unchanged)} unchanged; store {store.describe(report.path)}: {report.articles} articles, "
           f"{report.incidents} incidents")
     return 0
 
 
 def _export(args) -> int:
     path = store.store_path(args.store)
-    frame = review.load_reviewed(path, default_gazetteer(), store.load(path))
+    within = shapely.box(*args.bbox) if args.bbox else None
+    frame = review.load_reviewed(path, default_gazetteer(), store.load(path, within=within))
+    if within is not None:  # incidents an analyst added or moved are placed after the store's read
+        frame = frame[frame.geometry.intersects(within)]
     flt = query.Filter(types=args.types, since=args.since, until=args.until, regions=args.regions,
                        include_background=args.background, statuses=args.statuses)
     chosen = query.apply(frame, flt)
     export.write(chosen, Path(args.output), args.format)
     print(f"{len(chosen)} of {len(frame)} incidents -> {args.output}")
+    return 0
+
+
+def _init_db(args) -> int:
+    target = store.store_path(args.url or args.store)
+    created = store.init(target)
+    print(f"{'created an empty store' if created else 'a store is already there'}: {store.describe(target)} "
+          f"(schema version {store.SCHEMA_VERSION})")
+    return 0
+
+
+def _copy(args) -> int:
+    report = transfer.copy(args.source, args.dest, replace=args.replace)
+    print(f"copied {report.articles} articles, {report.incidents} incidents and {report.reviews} review rows: "
+          f"{report.source} -> {report.dest}")
     return 0
 
 
@@ -219,4 +260,4 @@ def _gazetteer(args) -> int:
 
 
 _COMMANDS = {"extract": _extract, "build": _build, "ingest": _ingest, "export": _export, "geocode": _geocode,
-             "evaluate": _evaluate, "gazetteer": _gazetteer}
+             "evaluate": _evaluate, "gazetteer": _gazetteer, "init-db": _init_db, "copy": _copy}

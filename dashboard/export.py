@@ -1,6 +1,6 @@
 """Exports: GeoJSON (RFC 7946), one GeoJSON per incident type (zip), CSV and GeoPackage.
 
-Every format carries the same properties, in the order of :data:`dashboard.store.PROPERTIES` followed by the
+Every format carries the same properties, in the order of :data:`dashboard.schema.PROPERTIES` followed by the
 extra ones. Files are written to a temporary name and moved into place, so a failed export leaves no half file.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import re
 import tempfile
@@ -22,21 +21,9 @@ import shapely
 from shapely.geometry import mapping
 
 from dashboard.escape import csv_cell
-from dashboard.store import EXTRA_PROPERTIES, LIST_COLUMNS, PROPERTIES
+from dashboard.schema import EXTRA_PROPERTIES, LIST_COLUMNS, PROPERTIES, plain
 
 COORD_DECIMALS = 6  # about 0.1 m: RFC 7946 advises against needless precision
-
-
-def _clean(value):
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
 
 
 def _properties(frame: gpd.GeoDataFrame) -> list[str]:
@@ -50,7 +37,7 @@ def to_feature_collection(frame: gpd.GeoDataFrame) -> dict:
     cols = _properties(frame)
     features = []
     for rec, geom in zip(frame[cols].to_dict("records"), frame.geometry, strict=True):
-        props = {c: _clean(rec[c]) for c in cols}
+        props = {c: plain(rec[c]) for c in cols}
         for c in ("killed", "wounded", "count", "evidence_start", "evidence_end", "source_count"):
             if props.get(c) is not None:
                 props[c] = int(props[c])

@@ -1,8 +1,9 @@
 """An analyst's review: confirm, correct or reject incidents, and add the ones the extractor missed.
 
 Reviews live in their own SQLite file beside the store (``incidents.reviews.sqlite``), apart from extraction
-output, so rebuilds and re-extraction never touch them. Incident ids are stable for an unchanged article; when an
-article changes, its new incidents carry the ids they replace (``former_ids``, see
+output, so rebuilds and re-extraction never touch them; a PostGIS store keeps them in its own database, in review
+tables that builds never rewrite (:class:`dashboard.store_pg.Reviews`). Incident ids are stable for an unchanged
+article; when an article changes, its new incidents carry the ids they replace (``former_ids``, see
 :func:`dashboard.dedup.former_ids`), and :func:`apply` follows a review to the incident that continues the
 reviewed one. Every change is one transaction (two browser tabs reviewing at once lose no edit: corrections are
 kept per field) and leaves an audit row: what changed, when, from what to what.
@@ -29,15 +30,15 @@ from urllib.parse import urlencode
 import geopandas as gpd
 import pandas as pd
 
-from dashboard.errors import IncidentMapError
+from dashboard import schema, store
+from dashboard.errors import IncidentMapError, StoreError
 from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer
 from dashboard.regions import locate
 
 STATUSES = ("needs review", "confirmed", "corrected", "rejected", "added")
 #: Fields an analyst may correct, with the type a value must have.
-FIELDS = {"type": str, "date": str, "date_end": str, "date_precision": str, "place_ids": list, "place": str,
-          "killed": int, "wounded": int, "quantity_kg": float, "substance": str, "count": int, "actors": list}
+FIELDS = schema.REVIEWABLE
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS decisions (incident_id TEXT PRIMARY KEY, status TEXT NOT NULL, updated_at TEXT)",
     "CREATE TABLE IF NOT EXISTS corrections (incident_id TEXT, field TEXT, value TEXT, updated_at TEXT, "
@@ -68,10 +69,21 @@ class AuditEntry:
     note: str | None
 
 
-def reviews_path(store_file: str | Path) -> Path:
-    """The review file that belongs to a store file."""
+def reviews_path(store_file: str | Path) -> Path | str:
+    """The review file that belongs to a store file; a PostGIS store's URL (reviews are in its database)."""
+    if store.is_url(store_file):
+        return str(store_file)
     p = Path(store_file)
     return p.with_name(p.stem + ".reviews.sqlite")
+
+
+def version(store_file: str | Path) -> int:
+    """A number that changes whenever a review is saved, for caches keyed on the reviews (0: none yet)."""
+    if store.is_url(store_file):
+        return store._pg().version(str(store_file), "reviews_version")
+    rp = reviews_path(store_file)
+    files = [rp, rp.with_name(rp.name + "-wal")]  # WAL mode writes the -wal file first
+    return max((f.stat().st_mtime_ns + f.stat().st_size for f in files if f.exists()), default=0)
 
 
 class ReviewStore:
@@ -80,11 +92,22 @@ class ReviewStore:
     Parameters
     ----------
     path
-        The review file (see :func:`reviews_path`); created on first write.
+        The review file (see :func:`reviews_path`), created on first write; or a PostGIS store's URL.
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        self._pg = store._pg().Reviews(str(path)) if store.is_url(path) else None
+        self.path = str(path) if self._pg else Path(path)
+
+    def exists(self) -> bool:
+        """Whether reviews may exist (the review file is there; always for a PostGIS store)."""
+        return self._pg is not None or self.path.exists()
+
+    def _pg_write(self, method: str, *args) -> None:
+        try:
+            getattr(self._pg, method)(*args)
+        except StoreError as exc:
+            raise ReviewError(str(exc)) from exc
 
     def _connect(self) -> sqlite3.Connection:
         """A read-write connection to the file, created with its tables if needed."""
@@ -145,6 +168,8 @@ class ReviewStore:
         """Confirm or reject an incident (or send it back to "needs review")."""
         if status not in ("confirmed", "rejected", "needs review"):
             raise ReviewError(f"status {status!r} cannot be set; use confirmed, rejected or needs review")
+        if self._pg:
+            return self._pg_write("set_status", incident_id, status, note)
 
         def run(con, now):
             row = con.execute("SELECT status FROM decisions WHERE incident_id=?", (incident_id,)).fetchone()
@@ -160,6 +185,8 @@ class ReviewStore:
         """Correct fields of an incident; ``original`` holds the values being replaced (for the audit trail)."""
         for name, value in changes.items():
             _check(name, value)
+        if self._pg:
+            return self._pg_write("correct", incident_id, dict(changes), dict(original), note)
 
         def run(con, now):
             for name, value in changes.items():
@@ -171,7 +198,7 @@ class ReviewStore:
                             (incident_id, name, json.dumps(value, ensure_ascii=False), now))
                 con.execute("INSERT INTO audit (at, incident_id, action, field, old, new, note) "
                             "VALUES (?,?,?,?,?,?,?)", (now, incident_id, "corrected", name,
-                                                       json.dumps(_plain(old), ensure_ascii=False),
+                                                       json.dumps(schema.plain(old), ensure_ascii=False),
                                                        json.dumps(value, ensure_ascii=False), note))
         self._write(run)
 
@@ -185,6 +212,9 @@ class ReviewStore:
                 _check(name, value)
         key = f"{record['article']}:{record['type']}:{record['evidence_start']}:{record['evidence_end']}"
         new_id = "manual-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+        if self._pg:
+            self._pg_write("add", new_id, dict(record), note)
+            return new_id
 
         def run(con, now):
             con.execute("INSERT INTO manual VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET record=excluded.record",
@@ -193,6 +223,54 @@ class ReviewStore:
                         (now, new_id, "added", None, None, json.dumps(dict(record), ensure_ascii=False), note))
         self._write(run)
         return new_id
+
+    # ------------------------------------------------------------------ copying
+    def dump(self) -> dict[str, list[dict]]:
+        """Every review row (decisions, corrections, added incidents, audit), oldest first, for a copy."""
+        if self._pg:
+            return self._pg.dump()
+        con = self._read()
+        if con is None:
+            return {}
+        loads = lambda v: json.loads(v) if v else None  # noqa: E731
+        try:
+            return {
+                "review_decisions": [{"incident_id": i, "status": s, "updated_at": u} for i, s, u in con.execute(
+                    "SELECT incident_id, status, updated_at FROM decisions ORDER BY rowid")],
+                "review_corrections": [{"incident_id": i, "field": f, "value": loads(v), "updated_at": u}
+                                       for i, f, v, u in con.execute("SELECT incident_id, field, value, updated_at "
+                                                                     "FROM corrections ORDER BY rowid")],
+                "review_manual": [{"id": i, "record": loads(r), "created_at": c} for i, r, c in con.execute(
+                    "SELECT id, record, created_at FROM manual ORDER BY rowid")],
+                "review_audit": [{"at": a, "incident_id": i, "action": ac, "field": f, "old": loads(o),
+                                  "new": loads(n), "note": note} for a, i, ac, f, o, n, note in con.execute(
+                    "SELECT at, incident_id, action, field, old, new, note FROM audit ORDER BY seq")]}
+        finally:
+            con.close()
+
+    def restore(self, dump: Mapping[str, list[dict]]) -> None:
+        """Replace every review row with those of :meth:`dump` (of this or another backend), in one transaction."""
+        if self._pg:
+            return self._pg_write("restore", dict(dump))
+
+        def text(v):
+            return None if v is None else json.dumps(v, ensure_ascii=False)
+
+        def run(con, _now):
+            for table in ("decisions", "corrections", "manual", "audit"):
+                con.execute(f"DELETE FROM {table}")
+            con.executemany("INSERT INTO decisions VALUES (?,?,?)", [
+                (r["incident_id"], r["status"], r["updated_at"]) for r in dump.get("review_decisions", [])])
+            con.executemany("INSERT INTO corrections VALUES (?,?,?,?)", [
+                (r["incident_id"], r["field"], text(r["value"]), r["updated_at"])
+                for r in dump.get("review_corrections", [])])
+            con.executemany("INSERT INTO manual VALUES (?,?,?)", [
+                (r["id"], text(r["record"]), r["created_at"]) for r in dump.get("review_manual", [])])
+            con.executemany("INSERT INTO audit (at, incident_id, action, field, old, new, note) "
+                            "VALUES (?,?,?,?,?,?,?)", [(r["at"], r["incident_id"], r["action"], r["field"],
+                                                        text(r["old"]), text(r["new"]), r["note"])
+                                                       for r in dump.get("review_audit", [])])
+        self._write(run)
 
     # ------------------------------------------------------------------ reading
     def snapshot(self) -> tuple[dict[str, str], dict[str, dict], dict[str, dict]]:
@@ -206,6 +284,8 @@ class ReviewStore:
 
     def _rows(self) -> tuple[list[tuple], list[tuple], dict[str, dict]]:
         """Decisions (id, status, when) and corrections (id, field, value, when), oldest first; manual records."""
+        if self._pg:
+            return self._pg.rows()
         con = self._read()
         if con is None:
             return [], [], {}
@@ -225,6 +305,8 @@ class ReviewStore:
 
     def history(self, incident_id: str | None = None) -> list[AuditEntry]:
         """The audit trail, oldest first (of one incident, or of all)."""
+        if self._pg:
+            return [AuditEntry(*r) for r in self._pg.history(incident_id)]
         con = self._read()
         if con is None:
             return []
@@ -286,16 +368,6 @@ def _check(name: str, value) -> None:
         raise ReviewError(f"{name} must be {kind.__name__}, got {value!r}")
 
 
-def _plain(value):
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    return value
-
-
 def apply(frame: gpd.GeoDataFrame, reviews: ReviewStore, gazetteer: Gazetteer,
           articles: Mapping[str, dict] | None = None) -> gpd.GeoDataFrame:
     """The incidents as reviewed: a ``review_status`` column, corrections applied, added incidents appended.
@@ -351,12 +423,10 @@ def _follow(frame: gpd.GeoDataFrame, decisions: Iterable[tuple], changes: Iterab
 
 def load_reviewed(store_file: str | Path, gazetteer: Gazetteer, frame: gpd.GeoDataFrame | None = None):
     """The store's incidents with its reviews applied (``frame``: the store's incidents, if already loaded)."""
-    from dashboard import store  # the store does not depend on reviews; only this helper joins them
-
     frame = store.load(store_file) if frame is None else frame
     reviews = ReviewStore(reviews_path(store_file))
     articles = {}
-    if reviews.path.exists():
+    if reviews.exists():
         articles = store.article_records(store_file)
     return apply(frame, reviews, gazetteer, articles)
 

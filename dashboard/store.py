@@ -10,14 +10,15 @@ file counts as damaged too, because this module never leaves one behind (a new s
 all), so an empty file means something else truncated the store. Readers open the file read-only (``mode=ro``),
 so a store in a read-only folder can still be viewed and exported.
 
-Incident ids derive from the article's content, so rebuilding gives the same ids. The tables are plain SQL with
-GeoJSON text for footprints, so a PostGIS backend could replace this module.
+Incident ids derive from the article's content, so rebuilding gives the same ids. The ``incidents`` table is
+derived from :mod:`dashboard.schema`, with GeoJSON text for footprints. A store named by a PostgreSQL URL
+(``postgresql://user@host/db``) is handed to :mod:`dashboard.store_pg` by each public function here, so callers
+use one interface for both.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import sqlite3
@@ -37,8 +38,10 @@ import shapely
 import shapely.errors
 from shapely.geometry import Point
 
+from dashboard import schema
 from dashboard.corpus import Article
 from dashboard.errors import DamagedStoreError, StoreError
+from dashboard.schema import EXTRA_PROPERTIES, LIST_COLUMNS, PROPERTIES  # noqa: F401  (re-exported)
 
 SCHEMA_VERSION = 4
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,18 +57,13 @@ READ_WAIT = 60.0
 #: Temporary files of ours older than this (seconds) belong to a killed write and are removed.
 STALE_TEMP_SECONDS = 3600
 
-#: Feature properties, in order: the stable public schema of every export (see README).
-PROPERTIES = ["id", "type", "date", "date_end", "date_precision", "place", "location_id", "geo_precision",
-              "departments", "province", "district", "zones", "killed", "wounded", "quantity_kg", "substance",
-              "count", "actors", "reported_by", "article", "title", "published", "evidence", "background"]
-#: Extra properties, after the stable ones.
-EXTRA_PROPERTIES = ["location_name", "unlocated_reason", "outlet", "url", "published_inferred", "evidence_start",
-                    "evidence_end", "source_count", "sources", "review_status", "language", "flags", "confidence"]
-LIST_COLUMNS = ("departments", "zones", "actors", "flags")
+#: Stores addressed by URL rather than by file: PostgreSQL + PostGIS (:mod:`dashboard.store_pg`).
+URL_SCHEMES = ("postgresql", "postgres")
+#: A store: a SQLite file, or the URL of a PostgreSQL database.
+Target = Path | str
 
 _MAGIC = b"SQLite format 3\x00"
 _TABLES = ("articles", "incidents", "locations")
-_INT64 = (-(2**63), 2**63)
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE articles (
@@ -73,14 +71,7 @@ CREATE TABLE articles (
     published_note TEXT, byline TEXT, outlet TEXT, url TEXT, content_hash TEXT NOT NULL, path TEXT,
     text TEXT NOT NULL, language TEXT);
 CREATE TABLE locations (id TEXT PRIMARY KEY, name TEXT, geo_precision TEXT, geojson TEXT NOT NULL);
-CREATE TABLE incidents (
-    id TEXT PRIMARY KEY, type TEXT NOT NULL, article TEXT NOT NULL REFERENCES articles(name),
-    date TEXT, date_end TEXT, date_precision TEXT, place TEXT, location_id TEXT REFERENCES locations(id),
-    geo_precision TEXT, departments TEXT, province TEXT, district TEXT, zones TEXT, killed INTEGER,
-    wounded INTEGER, quantity_kg REAL, substance TEXT, count INTEGER, actors TEXT, reported_by TEXT,
-    evidence TEXT, evidence_start INTEGER, evidence_end INTEGER, background INTEGER NOT NULL,
-    unlocated_reason TEXT, lon REAL, lat REAL, sources TEXT, former_ids TEXT, language TEXT, flags TEXT,
-    confidence REAL);
+""" + schema.sqlite_incidents_ddl() + """;
 CREATE INDEX incidents_type ON incidents(type);
 CREATE INDEX incidents_date ON incidents(date);
 CREATE TABLE IF NOT EXISTS extractions (
@@ -97,9 +88,77 @@ _ARTICLE_COLUMNS = ("key", "name", "title", "published", "published_inferred", "
                     "outlet", "url", "content_hash", "path", "text", "language")
 
 
-def store_path(path: str | Path | None = None) -> Path:
-    """The store file: ``path``, else ``$INCIDENT_MAP_STORE``, else ``incidents.sqlite`` in the user data folder."""
-    return Path(path or os.environ.get("INCIDENT_MAP_STORE") or DEFAULT_STORE)
+def is_url(target: object) -> bool:
+    """Whether ``target`` names a database server's store (``postgresql://user@host/db``) rather than a file."""
+    if not isinstance(target, str) or isinstance(target, Path) or "://" not in target:
+        return False
+    return target.split("://", 1)[0].split("+", 1)[0].lower() in URL_SCHEMES
+
+
+def store_path(path: str | Path | None = None) -> Target:
+    """The store: ``path``, else ``$INCIDENT_MAP_STORE``, else ``incidents.sqlite`` in the user data folder.
+
+    A file is returned as a :class:`~pathlib.Path`; a PostgreSQL URL (``postgresql://user@host/db``) as text.
+    """
+    value = path or os.environ.get("INCIDENT_MAP_STORE") or DEFAULT_STORE
+    return value if is_url(value) else Path(value)
+
+
+def _pg():
+    """The PostGIS backend, imported only when a store URL asks for it (SQLAlchemy is slow to import)."""
+    from dashboard import store_pg
+
+    return store_pg
+
+
+def describe(path: str | Path | None = None) -> str:
+    """The store as shown to people: its file, or its URL without the password."""
+    target = store_path(path)
+    return _pg().describe(target) if is_url(target) else str(target)
+
+
+def label(path: str | Path | None = None) -> str:
+    """A short name for the store: its file name, or its URL without the password."""
+    target = store_path(path)
+    return describe(target) if is_url(target) else target.name
+
+
+def version(path: str | Path | None = None) -> int:
+    """A number that changes with every write to the store (0: no store), for caches keyed on its content.
+
+    A file's modification time and size; the PostGIS store's change counter, bumped in each write transaction.
+    """
+    target = store_path(path)
+    if is_url(target):
+        return _pg().version(target)
+    try:
+        stat = target.stat()
+    except OSError:
+        return 0
+    return stat.st_mtime_ns + stat.st_size
+
+
+def exists(path: str | Path | None = None) -> bool:
+    """Whether there is a store (of any schema version, possibly damaged) at ``path``."""
+    target = store_path(path)
+    return _pg().exists(target) if is_url(target) else target.exists()
+
+
+def init(path: str | Path | None = None) -> bool:
+    """Create an empty store with the current schema (``incident-map init-db``); False when one is there already.
+
+    An existing store is left as it is (a damaged or foreign one is refused by the damage checks).
+    """
+    target = store_path(path)
+    if exists(target):
+        check(target)
+        return False
+    # an empty store only where there is none: a store another writer creates meanwhile is left alone
+    return update(lambda snapshot: None if snapshot.version is not None else Delta({}, _empty_frame()), target)
+
+
+def _empty_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in schema.FRAME_COLUMNS}, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
 
 
 def backup_path(path: str | Path) -> Path:
@@ -242,14 +301,19 @@ def _checked(target: Path) -> tuple[sqlite3.Connection, int]:
 
 def check(path: str | Path | None = None) -> int:
     """Refuse a missing or damaged store (:class:`StoreError`, :class:`DamagedStoreError`); its schema version."""
-    con, version = _checked(store_path(path))
+    target = store_path(path)
+    if is_url(target):
+        return _pg().check(target)
+    con, version = _checked(target)
     con.close()
     return version
 
 
 def connect(path: str | Path | None = None) -> sqlite3.Connection:
-    """Open an existing store read-only; :class:`StoreError` names the file if it is missing, damaged or old."""
+    """Open an existing SQLite store read-only; :class:`StoreError` names it if it is missing, damaged or old."""
     target = store_path(path)
+    if is_url(target):
+        raise StoreError(f"{describe(target)} is a PostgreSQL store: connect() opens SQLite files only")
     con, version = _checked(target)
     if version != SCHEMA_VERSION:
         con.close()
@@ -258,16 +322,25 @@ def connect(path: str | Path | None = None) -> sqlite3.Connection:
     return con
 
 
-def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
-    """All incidents, with article metadata, as a GeoDataFrame in EPSG:4326 (lists as Python lists)."""
+def load(path: str | Path | None = None, within: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
+    """All incidents, with article metadata, as a GeoDataFrame in EPSG:4326 (lists as Python lists).
+
+    ``within``: only the incidents whose geometry (point or footprint) intersects this WGS84 shape. The PostGIS
+    store lets the database do it (``ST_Intersects`` on its spatial indexes); a SQLite store filters here.
+    """
     target = store_path(path)
+    if is_url(target):
+        return _pg().load(target, within)
     con = connect(target)
     try:
         inc = pd.read_sql_query(
             "SELECT i.*, a.title, a.published, a.published_inferred, a.outlet, a.url, l.name AS location_name, "
             "l.geojson FROM incidents i JOIN articles a ON a.name = i.article "
             "LEFT JOIN locations l ON l.id = i.location_id ORDER BY i.date, i.id", con)
-        return frame_from_rows(inc)
+        frame = frame_from_rows(inc)
+        if within is not None:
+            frame = frame[frame.geometry.intersects(within)].reset_index(drop=True)
+        return frame
     except sqlite3.Error as exc:
         raise _error(target, exc) from exc
     except (ValueError, TypeError, shapely.errors.ShapelyError) as exc:
@@ -283,7 +356,8 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
         if col not in inc.columns:
             inc[col] = None
     for col in (*LIST_COLUMNS, "sources", "former_ids"):
-        inc[col] = [json.loads(v) if isinstance(v, str) else [] for v in inc[col]]
+        # JSON text from SQLite; lists already from PostgreSQL's arrays and JSONB
+        inc[col] = [json.loads(v) if isinstance(v, str) else list(v) if isinstance(v, list) else [] for v in inc[col]]
     inc["source_count"] = [max(1, len(s)) for s in inc["sources"]]
     inc["place_ids"] = [loc.split("+") if isinstance(loc, str) else [] for loc in inc["location_id"]]
     inc["background"] = inc["background"].astype(bool)
@@ -315,6 +389,8 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
 def schema_version(path: str | Path | None = None) -> int | None:
     """The schema version of a store file, or None when there is no readable store there."""
     target = store_path(path)
+    if is_url(target):
+        return _pg().schema_version(target)
     _adopt_legacy(target)
     if not target.exists():
         return None
@@ -348,6 +424,8 @@ def _read_articles(con: sqlite3.Connection) -> dict[str, Article]:
 def stored_articles(path: str | Path | None = None) -> dict[str, Article]:
     """The stored articles by key (see :func:`article_key`), in any schema version."""
     target = store_path(path)
+    if is_url(target):
+        return _pg().stored_articles(target)
     con, _ = _checked(target)
     try:
         return _read_articles(con)
@@ -373,6 +451,8 @@ def article_records(path: str | Path | None = None) -> dict[str, dict]:
 def article_text(name: str, path: str | Path | None = None) -> dict | None:
     """An article's stored record (title, published, outlet, url, text), or None."""
     target = store_path(path)
+    if is_url(target):
+        return _pg().article_text(name, target)
     con = connect(target)
     try:
         con.row_factory = sqlite3.Row
@@ -382,6 +462,34 @@ def article_text(name: str, path: str | Path | None = None) -> dict | None:
     finally:
         con.close()
     return dict(row) if row else None
+
+
+def extras(path: str | Path | None = None) -> tuple[dict[str, str], str, dict[str, tuple[str, str]], str | None]:
+    """What a copy of the store carries besides articles and incidents.
+
+    The incidents' signatures by id and the merging version that gave them (see :attr:`Snapshot.groups`), and the
+    extraction cache: ``{digest: (summary, incidents)}`` of its extractor version (None when nothing is cached).
+    """
+    target = store_path(path)
+    if is_url(target):
+        return _pg().extras(target)
+    con = connect(target)
+    try:
+        try:
+            sigs = dict(con.execute("SELECT id, signature FROM groups"))
+            stamp = con.execute("SELECT value FROM meta WHERE key = 'groups_of'").fetchone()
+            cache: dict[str, dict[str, tuple[str, str]]] = {}
+            for d, v, summary, blob in con.execute("SELECT digest, version, summary, incidents FROM extractions"):
+                cache.setdefault(v, {})[d] = (summary, blob)
+        except sqlite3.OperationalError:
+            return {}, "", {}, None  # a store written before the cache existed
+    except sqlite3.Error as exc:
+        raise _error(target, exc) from exc
+    finally:
+        con.close()
+    # a write keeps one extractor version; should several be there, the largest is the one worth copying
+    version_ = max(cache, key=lambda v: len(cache[v])) if cache else None
+    return sigs, stamp[0] if stamp else "", cache.get(version_, {}), version_
 
 
 # ---------------------------------------------------------------------------------------------------- writing
@@ -449,6 +557,8 @@ def extraction_state(version: str, path: str | Path | None = None) -> tuple[set[
     missing before taking the lock; the write checks again under it.
     """
     target = store_path(path)
+    if is_url(target):
+        return _pg().extraction_state(version, target)
     if not target.is_file():
         return set(), set()
     try:
@@ -480,6 +590,8 @@ def update(plan: Plan, path: str | Path | None = None) -> bool:
     no writer loses another's work. Returns whether anything was written.
     """
     target = store_path(path)
+    if is_url(target):
+        return _pg().update(plan, target)
     _adopt_legacy(target)
     for _ in range(5):
         try:
@@ -702,7 +814,7 @@ def _fill(con: sqlite3.Connection, delta: Delta) -> None:
     con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})",
                     [_article_row(key, a) for key, a in delta.articles.items()])
     locations: dict[str, tuple] = {}
-    con.executemany(f"INSERT INTO incidents VALUES ({','.join('?' * 32)})", _frame_rows(delta.frame, locations))
+    con.executemany(_INSERT_INCIDENT, _frame_rows(delta.frame, locations))
     con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
     _write_extras(con, delta)
 
@@ -719,11 +831,11 @@ def _apply(con: sqlite3.Connection, stored: Mapping[str, Article], delta: Delta)
     con.executemany(f"INSERT OR REPLACE INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})", changed)
     locations: dict[str, tuple] = {}
     rows = list(_frame_rows(delta.frame, locations))
-    held = {r[0]: r for r in con.execute("SELECT * FROM incidents WHERE id IN (SELECT value FROM json_each(?))",
-                                         (json.dumps([r[0] for r in rows]),))}
+    held = {r[0]: r for r in con.execute(f"SELECT {', '.join(schema.STORED_NAMES)} FROM incidents WHERE id IN "
+                                         "(SELECT value FROM json_each(?))", (json.dumps([r[0] for r in rows]),))}
     dropped = [(i,) for (i,) in con.execute("SELECT id FROM incidents") if i not in delta.keep]
     con.executemany("DELETE FROM incidents WHERE id = ?", [d for d in dropped if held.get(d[0]) is None])
-    con.executemany(f"INSERT OR REPLACE INTO incidents VALUES ({','.join('?' * 32)})",
+    con.executemany(_REPLACE_INCIDENT,
                     [r for r in rows if held.get(r[0]) != r])  # a row written again unchanged is left alone
     con.executemany("INSERT OR REPLACE INTO locations VALUES (?,?,?,?)", list(locations.values()))
     con.execute("DELETE FROM locations WHERE id NOT IN (SELECT location_id FROM incidents "
@@ -800,14 +912,31 @@ def _article_row(key: str, a: Article) -> tuple:
             a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text, a.language)
 
 
-def _frame_rows(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterator[tuple]:
-    """The ``incidents`` rows of an incident frame, one at a time; ``locations`` gets their locations by id.
+_INSERT_INCIDENT = schema.sqlite_insert("incidents", schema.STORED_NAMES)
+_REPLACE_INCIDENT = schema.sqlite_insert("incidents", schema.STORED_NAMES, "INSERT OR REPLACE")
 
-    A generator over the frame's columns, not ``to_dict("records")``: a store of a million incidents would
-    otherwise hold every row as a dict and as a tuple at once.
+
+def _frame_rows(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterator[tuple]:
+    """The ``incidents`` rows of an incident frame (columns :data:`schema.STORED_NAMES`), one at a time.
+
+    ``locations`` gets their footprints by id, as ``(id, name, geo_precision, GeoJSON)``.
+    """
+    shapes: dict[str, tuple] = {}
+    for rec in frame_records(frame, shapes):
+        yield tuple(_sqlite_value(f, rec[f.name]) for f in schema.STORED)
+    for loc, (name, precision, geom) in shapes.items():
+        locations[loc] = (loc, name, precision, shapely.to_geojson(geom))
+
+
+def frame_records(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterator[dict]:
+    """The stored fields of each incident of a frame (:func:`schema.stored_value` applied), one at a time.
+
+    ``lon``/``lat`` are a point's coordinates, or a footprint's representative point; ``locations`` gets each
+    footprint once by location id, as ``(name, geo_precision, geometry)``. A generator over the frame's columns,
+    not ``to_dict("records")``: a store of a million incidents would otherwise hold every row twice.
     """
     points: dict[str, tuple] = {}  # location id -> representative point, computed once per footprint
-    columns = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in _FRAME_COLUMNS}
+    columns = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in schema.FRAME_COLUMNS}
     for n, geom in enumerate(frame.geometry):
         rec = {c: values[n] for c, values in columns.items()}
         lon = lat = None
@@ -817,84 +946,31 @@ def _frame_rows(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterato
             else:
                 loc = rec["location_id"]
                 if loc not in locations:
-                    locations[loc] = (loc, rec.get("location_name"), rec["geo_precision"], shapely.to_geojson(geom))
+                    locations[loc] = (rec.get("location_name"), rec["geo_precision"], geom)
                     pt = geom.representative_point()
                     points[loc] = (pt.x, pt.y)
                 lon, lat = points[loc]
-        former = rec.get("former_ids")
-        yield (
-            rec["id"], rec["type"], rec["article"], _none(rec["date"]), _none(rec["date_end"]),
-            _none(rec["date_precision"]), _none(rec["place"]), _none(rec["location_id"]),
-            _none(rec["geo_precision"]), _json(rec["departments"] or []), _none(rec["province"]),
-            _none(rec["district"]), _json(rec["zones"] or []), _int(rec["killed"]), _int(rec["wounded"]),
-            _real(rec["quantity_kg"]), _none(rec["substance"]), _int(rec["count"]), _json(rec["actors"] or []),
-            _none(rec["reported_by"]), rec["evidence"], int(rec["evidence_start"]), int(rec["evidence_end"]),
-            int(bool(rec["background"])), _none(rec["unlocated_reason"]), lon, lat, _json(_sources(rec)),
-            _json(former if isinstance(former, list) else []), _none(rec.get("language")),
-            _json(rec.get("flags") if isinstance(rec.get("flags"), list) else []), _real(rec.get("confidence")))
+        rec["lon"], rec["lat"] = lon, lat
+        rec["sources"] = _sources(rec)
+        yield {f.name: schema.stored_value(f, rec[f.name]) for f in schema.STORED}
 
 
-#: The frame columns that :func:`_frame_rows` reads.
-_FRAME_COLUMNS = ("id", "type", "article", "date", "date_end", "date_precision", "place", "location_id",
-                  "location_name", "geo_precision", "departments", "province", "district", "zones", "killed",
-                  "wounded", "quantity_kg", "substance", "count", "actors", "reported_by", "evidence",
-                  "evidence_start", "evidence_end", "background", "unlocated_reason", "sources", "former_ids",
-                  "language", "flags", "confidence")
+def _sqlite_value(f: schema.Field, value):
+    if f.is_list or f.kind == "json":
+        return _json(value)
+    if f.kind == "bool":
+        return int(value)
+    return value
 
 
 def _sources(rec: dict) -> list[dict]:
     sources = rec.get("sources")
     if isinstance(sources, list) and sources:
         return sources
-    return [{"article": rec["article"], "reported_by": _none(rec.get("reported_by")), "evidence": rec["evidence"],
-             "evidence_start": int(rec["evidence_start"]), "evidence_end": int(rec["evidence_end"])}]
-
-
-def _none(value):
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
-def _int(value) -> int | float | None:
-    """A figure for an INTEGER column: beyond SQLite's 64-bit range it is stored as REAL, never overflowing."""
-    value = _none(value)
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    number = int(value)
-    if _INT64[0] <= number < _INT64[1]:
-        return number
-    return _real(number)
-
-
-def _real(value) -> float | None:
-    """A REAL value, or None: SQLite would store an infinity, which is no figure (and no JSON)."""
-    value = _none(value)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _finite(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return _finite(value.item())
-    return value
+    return [{"article": rec["article"], "reported_by": schema.plain(rec.get("reported_by")),
+             "evidence": rec["evidence"], "evidence_start": int(rec["evidence_start"]),
+             "evidence_end": int(rec["evidence_end"])}]
 
 
 def _json(value) -> str:
-    return json.dumps(_finite(value), ensure_ascii=False, allow_nan=False)
+    return json.dumps(schema.plain(value), ensure_ascii=False, allow_nan=False)

@@ -70,10 +70,8 @@ def _articles(path: str, mtime: float) -> dict[str, dict]:
 
 
 def _reviews_version(path: Path) -> int:
-    """Changes whenever a review is saved (WAL mode writes the -wal file first)."""
-    rp = reviews_path(path)
-    files = [rp, rp.with_name(rp.name + "-wal")]
-    return max((f.stat().st_mtime_ns + f.stat().st_size for f in files if f.exists()), default=0)
+    """Changes whenever a review is saved (in a SQLite review file or a PostGIS store)."""
+    return review.version(path)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -115,7 +113,7 @@ def _ensure_store() -> Path:
     path = store.store_path()
     if not pipeline.needs_build(path):
         return path
-    label = ("Updating the incident store to this version…" if path.exists()
+    label = ("Updating the incident store to this version…" if store.exists(path)
              else "First run: building the incident store from seeds/…")
     with st.status(label, expanded=True) as status:
         bar = st.progress(0.0)
@@ -463,9 +461,8 @@ def _failed() -> None:
 
 
 def _store_version(path: Path) -> float:
-    """Changes whenever the store file is written (nanoseconds, so two saves in one second differ)."""
-    stat = path.stat()
-    return stat.st_mtime_ns + stat.st_size / 1e12
+    """Changes whenever the store is written (a file's time and size, a PostGIS store's change counter)."""
+    return store.version(path)
 
 
 def _main() -> None:
@@ -479,7 +476,8 @@ def _main() -> None:
     flt = _sidebar(options)
     chosen = query.apply(frame, flt)
     st.title(t("app.title"))
-    st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: {escape.markdown(path.name)}")
+    st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: "
+               f"{escape.markdown(store.label(path))}")
     _figures(chosen)
     fmap = _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
     # returned_objects=[]: panning and clicking the map never rerun the script; render=False: st_folium renders

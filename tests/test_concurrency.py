@@ -1,4 +1,4 @@
-"""Several writers at once, in separate processes: nobody's articles or incidents are lost."""
+"""Several writers at once, in separate processes: nobody's articles, incidents or review decisions are lost."""
 
 import multiprocessing as mp
 import sqlite3
@@ -38,8 +38,8 @@ def _context():
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
-def test_two_ingests_and_an_upload_at_once_keep_everything(tmp_path, trial):
-    db = tmp_path / "s.sqlite"
+def test_two_ingests_and_an_upload_at_once_keep_everything(tmp_path, store_url, trial):
+    db = store_url  # a SQLite file, then a PostGIS database
     folders = []
     for writer in (0, 1):
         folder = tmp_path / f"in{writer}"
@@ -93,3 +93,53 @@ def test_reviews_file_created_by_several_processes_at_once(tmp_path, trial):
     assert errors == []
     statuses, _, _ = ReviewStore(path).snapshot()
     assert statuses == {f"inc-{i}": "confirmed" for i in range(n)}
+
+
+def _analyst(db: str, ids: list[str], status: str, barrier, errors) -> None:
+    # one analyst's dashboard: its own process, its own connections to the store
+    reviews = ReviewStore(reviews_path(db))
+    barrier.wait()
+    try:
+        for n, iid in enumerate(ids):
+            reviews.set_status(iid, status, note=f"{status} {n}")
+            reviews.correct(iid, {"killed": n}, original={})
+    except Exception as exc:  # reported to the parent, asserted empty there
+        errors.append(f"{status}: {exc!r}")
+
+
+@pytest.mark.parametrize("trial", range(2))
+def test_two_analysts_reviewing_at_once_lose_no_decision(tmp_path, store_url, trial):
+    db = store_url
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k in range(PER_WRITER):
+        (folder / f"a{k}.md").write_text(_text(0, k), encoding="utf-8")
+    pipeline.ingest_paths([folder], db)
+    ids = sorted(store.load(db)["id"])
+    assert len(ids) == PER_WRITER
+    # both analysts go through every incident, each in a different order, so their writes interleave
+    ctx = _context()
+    barrier = ctx.Barrier(2)
+    with ctx.Manager() as manager:
+        errors = manager.list()
+        procs = [ctx.Process(target=_analyst, args=(str(db), ids, "confirmed", barrier, errors)),
+                 ctx.Process(target=_analyst, args=(str(db), ids[::-1], "rejected", barrier, errors))]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(120)
+        errors = list(errors)
+    assert errors == [] and [p.exitcode for p in procs] == [0, 0]
+    reviews = ReviewStore(reviews_path(db))
+    trail = reviews.history()
+    # every decision and correction of both analysts has its audit row: nothing overwritten unseen
+    assert sorted((e.incident_id, e.new) for e in trail if e.field == "status") == sorted(
+        [(i, "confirmed") for i in ids] + [(i, "rejected") for i in ids])
+    assert len([e for e in trail if e.field == "killed"]) == 2 * len(ids)
+    # each incident ends with the decision written last, and the audit trail says who came last
+    statuses, corrections, _ = reviews.snapshot()
+    for iid in ids:
+        last = [e for e in trail if e.incident_id == iid and e.field == "status"][-1]
+        assert statuses[iid] == last.new
+        first = [e for e in trail if e.incident_id == iid and e.field == "status"][0]
+        assert last.old == first.new  # the second decision saw the first one, not "needs review"

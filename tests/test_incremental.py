@@ -58,6 +58,14 @@ def incidents_without_history(db):
         con.close()
 
 
+def loaded_without_history(db):
+    """The incidents as loaded from either backend, without ``former_ids``, geometry as WKT, sorted."""
+    frame = store.load(db)
+    frame["wkt"] = [g.wkt if g is not None else None for g in frame.geometry]
+    records = frame.drop(columns=["former_ids", "geometry"]).to_dict("records")
+    return sorted(repr(sorted(r.items())) for r in records)
+
+
 def corpus(folder, n):
     """``n`` short articles, one event each on its own day (none merge), written as files."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -69,8 +77,8 @@ def corpus(folder, n):
     return folder
 
 
-def test_adding_an_article_extracts_only_that_article(tmp_path, calls):
-    db = tmp_path / "s.sqlite"
+def test_adding_an_article_extracts_only_that_article(store_factory, calls):
+    db = store_factory("s")
     pipeline.ingest([upload(A, "a.md"), upload(C, "c.md")], db)
     assert sorted(calls) == ["a.md", "c.md"]
     calls.clear()
@@ -82,14 +90,14 @@ def test_adding_an_article_extracts_only_that_article(tmp_path, calls):
     assert len(may3) == 1 and sorted(s["article"] for s in may3.iloc[0]["sources"]) == ["a.md", "b.md"]
     # and the store holds what one ingest of all three gives
     calls.clear()
-    once = tmp_path / "once.sqlite"
+    once = store_factory("once")
     pipeline.ingest([upload(A, "a.md"), upload(C, "c.md"), upload(B, "b.md")], once)
-    assert incidents_without_history(db) == incidents_without_history(once)
+    assert loaded_without_history(db) == loaded_without_history(once)
 
 
-def test_build_takes_unchanged_articles_from_the_cache(tmp_path, calls):
+def test_build_takes_unchanged_articles_from_the_cache(tmp_path, store_url, calls):
     folder = corpus(tmp_path / "in", 3)
-    db = tmp_path / "s.sqlite"
+    db = store_url
     pipeline.build([folder], db)
     assert len(calls) == 3
     calls.clear()
@@ -139,7 +147,7 @@ def test_jobs_2_gives_the_same_store_as_jobs_1(tmp_path):
     assert first == dump(two)
 
 
-def test_a_worker_that_dies_on_one_article_reports_it_and_the_rest_go_in(tmp_path, monkeypatch):
+def test_a_worker_that_dies_on_one_article_reports_it_and_the_rest_go_in(tmp_path, store_url, monkeypatch):
     folder = corpus(tmp_path / "in", 2 * batch.CHUNK + 3)
     real = Extractor.extract
 
@@ -151,7 +159,7 @@ def test_a_worker_that_dies_on_one_article_reports_it_and_the_rest_go_in(tmp_pat
         return real(self, article)
 
     monkeypatch.setattr(Extractor, "extract", lethal)  # forked workers inherit it
-    db = tmp_path / "s.sqlite"
+    db = store_url
     report = pipeline.ingest_paths([folder], db, jobs=2)
     reasons = sorted(e.reason for e in report.errors)
     assert len(reasons) == 2

@@ -15,6 +15,7 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["
 NOT_IMPORTED = {
     "pyogrio": "geopandas reads the boundary files and writes GeoPackage exports through it",
     "ruff": "a command that .ci/run runs",
+    "psycopg": "SQLAlchemy's driver for the PostGIS store (postgresql+psycopg); only the tests import it",
 }
 
 

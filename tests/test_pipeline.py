@@ -29,8 +29,8 @@ def file_art(folder, text, name):
     return read_article(path)
 
 
-def test_same_event_in_two_articles_is_one_incident_with_both_sources(tmp_path):
-    db = tmp_path / "s.sqlite"
+def test_same_event_in_two_articles_is_one_incident_with_both_sources(tmp_path, store_url):
+    db = store_url  # a SQLite file, then a PostGIS database
     pipeline.ingest([art(A, "a.md"), art(B, "b.md"), art(C, "c.md")], db)
     frame = store.load(db)
     seizures = frame[frame["type"] == "seizure"].sort_values("date")
@@ -43,21 +43,21 @@ def test_same_event_in_two_articles_is_one_incident_with_both_sources(tmp_path):
     assert seizures.iloc[1]["source_count"] == 1
 
 
-def test_ingest_skips_unchanged_and_reextracts_changed(tmp_path):
-    db = tmp_path / "s.sqlite"
+def test_ingest_skips_unchanged_and_reextracts_changed(tmp_path, store_url):
+    db = store_url  # a SQLite file, then a PostGIS database
     first = pipeline.ingest([file_art(tmp_path, A, "a.md")], db)
     assert first.added == ["a.md"] and first.incidents == 1
-    before = db.stat().st_mtime_ns
+    before = store.version(db)
     again = pipeline.ingest([file_art(tmp_path, A, "a.md")], db)
     assert again.unchanged == ["a.md"] and not again.added and not again.updated
-    assert db.stat().st_mtime_ns == before  # nothing rewritten
+    assert store.version(db) == before  # nothing rewritten
     changed = pipeline.ingest([file_art(tmp_path, A.replace("1.2 tons", "2.5 tons"), "a.md")], db)
     assert changed.updated == ["a.md"]  # the same path with new content: an update
     assert store.load(db)["quantity_kg"].tolist() == [2500.0]
 
 
-def test_build_keeps_ingested_articles(tmp_path):
-    db = tmp_path / "s.sqlite"
+def test_build_keeps_ingested_articles(tmp_path, store_url):
+    db = store_url  # a SQLite file, then a PostGIS database
     pipeline.build([SEEDS], path=db)
     pipeline.ingest([art(C, "c.md")], db)
     report = pipeline.build([SEEDS], path=db)
@@ -89,8 +89,8 @@ def test_cli_ingest(tmp_path, capsys):
     assert feat["properties"]["date"] == "2021-05-18" and feat["properties"]["source_count"] == 1
 
 
-def test_different_dates_are_not_merged(tmp_path):
-    db = tmp_path / "s.sqlite"
+def test_different_dates_are_not_merged(tmp_path, store_url):
+    db = store_url  # a SQLite file, then a PostGIS database
     pipeline.ingest([art(A, "a.md"), art(C, "c.md")], db)
     assert len(store.load(db)) == 2
     assert date(2021, 5, 3).isoformat() in set(store.load(db)["date"])
@@ -120,8 +120,8 @@ def test_outdated_store_is_rebuilt_keeping_its_articles(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ article keys
-def test_same_file_name_in_two_folders_keeps_both(tmp_path):
-    db = tmp_path / "s.sqlite"
+def test_same_file_name_in_two_folders_keeps_both(tmp_path, store_url):
+    db = store_url  # a SQLite file, then a PostGIS database
     x = file_art(tmp_path / "x", A, "report.txt")
     y = file_art(tmp_path / "y", C, "report.txt")
     pipeline.ingest([x], db)
@@ -135,8 +135,8 @@ def test_same_file_name_in_two_folders_keeps_both(tmp_path):
     assert sorted(store.load(db)["quantity_kg"]) == [300.0, 2000.0]
 
 
-def test_upload_never_replaces_a_stored_article_of_the_same_name(tmp_path):
-    db = tmp_path / "s.sqlite"
+def test_upload_never_replaces_a_stored_article_of_the_same_name(tmp_path, store_url):
+    db = store_url  # a SQLite file, then a PostGIS database
     pipeline.ingest([file_art(tmp_path / "in", A, "report.txt")], db)
     first = pipeline.ingest([art(C, "report.txt")], db)  # an upload (no path) with a stored file's name
     assert first.renamed == [("report.txt", "report (2).txt")]
@@ -172,8 +172,8 @@ def test_one_article_failing_extraction_does_not_abort_the_batch(tmp_path, monke
     assert "bad.md" in out.err and "2 added" in out.out
 
 
-def test_changed_article_failing_extraction_keeps_its_stored_version(tmp_path, monkeypatch):
-    db = tmp_path / "s.sqlite"
+def test_changed_article_failing_extraction_keeps_its_stored_version(tmp_path, store_url, monkeypatch):
+    db = store_url  # a SQLite file, then a PostGIS database
     pipeline.ingest([file_art(tmp_path, A, "a.md")], db)
     real = Extractor.extract
 
@@ -256,14 +256,14 @@ def test_default_store_adopts_the_store_of_the_source_tree(tmp_path, monkeypatch
     assert legacy.read_bytes() == before  # left in place
 
 
-def test_one_event_reported_in_english_and_spanish_is_one_incident_with_both_sources(tmp_path):
+def test_one_event_reported_in_english_and_spanish_is_one_incident_with_both_sources(tmp_path, store_url):
     # each article is read with its own language pack; the two reports of the Kimbiri seizure merge
     en = ("---\npublished: 2022-08-11\n---\nPeruvian police seized 640 kilograms of cocaine hidden in a truck in "
           "Kimbiri on Tuesday, the interior ministry said.\n")
     es = ("---\npublished: 2022-08-10\n---\nKIMBIRI, 10 ago (Andina).- La Policía Nacional incautó 640 kilos de "
           "clorhidrato de cocaína ocultos en un camión en el distrito de Kimbiri el martes, informó hoy el "
           "Ministerio del Interior.\n")
-    db = tmp_path / "s.sqlite"
+    db = store_url  # a SQLite file, then a PostGIS database
     pipeline.ingest([art(en, "en.md"), art(es, "es.md")], db)
     frame = store.load(db)
     (row,) = frame[frame["type"] == "seizure"].to_dict("records")

@@ -8,8 +8,8 @@ from tests.conftest import SEEDS
 
 
 @pytest.fixture
-def built(tmp_path):
-    db = tmp_path / "s.sqlite"
+def built(store_url):
+    db = store_url  # a SQLite file, then a PostGIS database
     pipeline.build([SEEDS], path=db)
     return db, ReviewStore(reviews_path(db))
 
@@ -113,7 +113,8 @@ def test_two_tabs_at_once_lose_no_edit(built):
 def test_failed_review_write_changes_nothing(built, monkeypatch):
     _, rs = built
     rs.set_status("inc-1", "confirmed")
-    original = rs._write
+    owner, name = (rs._pg, "write") if rs._pg else (rs, "_write")  # the transaction of either backend
+    original = getattr(owner, name)
 
     def failing(fn):
         def boom(con, now):
@@ -121,7 +122,7 @@ def test_failed_review_write_changes_nothing(built, monkeypatch):
             raise RuntimeError("crash mid-write")
         return original(boom)
 
-    monkeypatch.setattr(rs, "_write", failing)
+    monkeypatch.setattr(owner, name, failing)
     with pytest.raises(RuntimeError):
         rs.set_status("inc-1", "rejected")
     statuses, _, _ = rs.snapshot()
@@ -151,11 +152,11 @@ REPORT = ("---\npublished: 2021-05-05\n---\nPolice seized 300 kilos of cocaine i
           "Soldiers were ambushed in Llochegua on April 20, 2021; two soldiers died.\n")
 
 
-def test_review_follows_the_incident_when_its_article_changes(tmp_path, gazetteer):
+def test_review_follows_the_incident_when_its_article_changes(tmp_path, store_url, gazetteer):
     article = tmp_path / "in" / "report.md"
     article.parent.mkdir()
     article.write_text(REPORT, encoding="utf-8")
-    db = tmp_path / "s.sqlite"
+    db = store_url
     pipeline.ingest_paths([article], db)
     rs = ReviewStore(reviews_path(db))
     before = store.load(db)
@@ -183,10 +184,10 @@ def test_review_follows_the_incident_when_its_article_changes(tmp_path, gazettee
     assert row_of(again, type="ambush")["killed"] == 3
 
 
-def test_a_review_of_the_current_id_wins_over_a_carried_one(tmp_path, gazetteer):
+def test_a_review_of_the_current_id_wins_over_a_carried_one(tmp_path, store_url, gazetteer):
     article = tmp_path / "report.md"
     article.write_text(REPORT, encoding="utf-8")
-    db = tmp_path / "s.sqlite"
+    db = store_url
     pipeline.ingest_paths([article], db)
     rs = ReviewStore(reviews_path(db))
     old_id = row_of(store.load(db), type="seizure")["id"]
@@ -198,10 +199,10 @@ def test_a_review_of_the_current_id_wins_over_a_carried_one(tmp_path, gazetteer)
     assert row_of(review.apply(store.load(db), rs, gazetteer), id=new_id)["review_status"] == "confirmed"
 
 
-def test_unrelated_incident_does_not_inherit_a_review(tmp_path, gazetteer):
+def test_unrelated_incident_does_not_inherit_a_review(tmp_path, store_url, gazetteer):
     article = tmp_path / "report.md"
     article.write_text(REPORT, encoding="utf-8")
-    db = tmp_path / "s.sqlite"
+    db = store_url
     pipeline.ingest_paths([article], db)
     rs = ReviewStore(reviews_path(db))
     rs.set_status(row_of(store.load(db), type="seizure")["id"], "rejected")
