@@ -828,8 +828,10 @@ def _read_groups(con: sqlite3.Connection, merging: str) -> dict[str, str]:
         groups = dict(con.execute("SELECT id, signature FROM groups"))
     except sqlite3.OperationalError:
         return {}  # no table yet
-    ids = {r[0] for r in con.execute("SELECT id FROM incidents")}
-    return groups if set(groups) == ids else {}
+    # the same ids as the incidents (both are primary keys), compared by SQLite rather than as two Python sets
+    (count, unmatched), = con.execute("SELECT count(*), count(*) - count(g.id) FROM incidents i "
+                                      "LEFT JOIN groups g ON g.id = i.id")
+    return groups if count == len(groups) and not unmatched else {}
 
 
 def _read_cache(con: sqlite3.Connection, version: str) -> dict[str, str]:
