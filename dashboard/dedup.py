@@ -89,6 +89,25 @@ def link_events(rows: Sequence[tuple], gazetteer: Gazetteer) -> list[list[int]]:
     return list(groups.values())
 
 
+def links(a: tuple, b: tuple, gazetteer: Gazetteer) -> bool:
+    """Whether two rows of :func:`link_events` report one event directly (their groups then join).
+
+    Both mergeable, the same type, different articles, overlapping dates (the later start on or before the earlier
+    row's end, as :func:`link_events` compares them) and the same or a containing place.
+    """
+    if not (a[5] and b[5]) or a[0] != b[0] or a[3] == b[3]:
+        return False
+    first, second = (a, b) if a[:3] <= b[:3] else (b, a)
+    if second[1] > first[2]:
+        return False
+    place, b_place = first[4], second[4]
+    same: dict[tuple, bool] = gazetteer.__dict__.setdefault("_same_place_cache", {})
+    pair = (place, b_place) if place <= b_place else (b_place, place)
+    if pair not in same:
+        same[pair] = _same_places(place.split("+"), b_place.split("+"), gazetteer)
+    return same[pair]
+
+
 def mergeable(inc: Incident) -> bool:
     """Whether an incident may merge with another article's: an event with a date and a place."""
     return not inc.background and inc.date is not None and bool(inc.place_ids)

@@ -29,17 +29,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import platformdirs
 import shapely
 import yaml
-from geopy.location import Location
 from shapely.geometry import LineString, Point
 from unidecode import unidecode
 
 from dashboard.errors import GazetteerError
+
+if TYPE_CHECKING:  # geopy is imported when a Location is made: it pulls in requests, a tenth of a second
+    from geopy.location import Location
 
 # Package data, read through importlib.resources so that a wheel install finds it as an editable one does.
 DATA_DIR = Path(str(resources.files("dashboard").joinpath("data")))
@@ -200,6 +203,8 @@ class Place:
             "province": self.province, "district": self.district, "footprint": self.footprint,
             "feature_code": self.feature_code, "population": self.population, "source": self.source,
         }
+        from geopy.location import Location
+
         return Location(self.address, (self.lat, self.lon), raw)
 
     @property
@@ -854,8 +859,16 @@ def user_gazetteer_dir() -> Path:
 
 @functools.lru_cache(maxsize=4)
 def default_gazetteer(data_dir: str | None = None) -> Gazetteer:
-    """The gazetteer over the package's data and the user's imported GeoNames places, loaded once per process."""
-    return Gazetteer(data_dir, extensions=True)
+    """The gazetteer over the package's data and the user's imported GeoNames places, loaded once per process.
+
+    Read from a pickled copy in the user's cache folder when one was built from the same files
+    (:mod:`dashboard.gazcache`).
+    """
+    from dashboard import gazcache  # imported here: it imports this module
+
+    folder = Path(data_dir) if data_dir else DATA_DIR
+    return gazcache.load_or_build(lambda: Gazetteer(data_dir, extensions=True), folder,
+                                  user_gazetteer_dir() / GEONAMES_FILE)
 
 
 # ---------------------------------------------------------------------- GeoNames files

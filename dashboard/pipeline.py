@@ -20,6 +20,8 @@ makes the extractor fail is reported by name and the others still go in.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,7 +31,7 @@ import pandas as pd
 
 from dashboard import batch, store
 from dashboard.corpus import Article, ReadError
-from dashboard.dedup import former_ids, link_events, merge_across_articles
+from dashboard.dedup import former_ids, link_events, links, merge_across_articles
 from dashboard.errors import ArticleError, StoreError
 from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer, default_gazetteer
@@ -139,6 +141,26 @@ class _Plan:
 
 def _run(target: Path, incoming: list[Article], errors: list[ReadError], gazetteer: Gazetteer | None,
          progress: Progress | None, rebuild: bool, jobs: int = 1) -> BuildReport:
+    with _frozen():
+        return _run_frozen(target, incoming, errors, gazetteer, progress, rebuild, jobs)
+
+
+@contextlib.contextmanager
+def _frozen():
+    """Keep the objects that exist now (the gazetteer, the articles read) out of the garbage collector's scans.
+
+    A run allocates hundreds of thousands of small objects, and each full collection would walk the gazetteer's
+    too: a fifth of the time of a one-article ingest. Nothing that exists now becomes garbage during the run.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _run_frozen(target: Path, incoming: list[Article], errors: list[ReadError], gazetteer: Gazetteer | None,
+                progress: Progress | None, rebuild: bool, jobs: int = 1) -> BuildReport:
     gazetteer = gazetteer or default_gazetteer()
     version = batch.extractor_version(gazetteer)
     merging = _merge_version(version, gazetteer)
@@ -152,12 +174,21 @@ def _run(target: Path, incoming: list[Article], errors: list[ReadError], gazette
             hit = digests[id(art)] = (art, batch.digest(art))
         return hit[1]
 
+    # The store's articles come without their text (see store.Snapshot); the plan sets how to read it.
+    textless: dict[int, tuple[Article, str]] = {}  # id of such an article -> (the article, its key)
+    read_texts: list[Callable[[Sequence[str]], dict[str, str]]] = []
+
     def extract(articles: Sequence[Article]) -> None:
         todo = {}
         for art in articles:
             d = digest(art)
             if d not in extracted:
                 todo.setdefault(d, art)
+        missing = {d: textless[id(a)][1] for d, a in todo.items()
+                   if id(a) in textless and textless[id(a)][0] is a}
+        if missing:  # a stored article extracted again (a new extractor version): its text is read now
+            texts = read_texts[0](list(missing.values()))
+            todo.update({d: replace(todo[d], text=texts.get(key, "")) for d, key in missing.items()})
         if todo:
             extracted.update(zip(todo, batch.extract_many(list(todo.values()), gazetteer, jobs, progress),
                                  strict=True))
@@ -170,6 +201,11 @@ def _run(target: Path, incoming: list[Article], errors: list[ReadError], gazette
 
     def plan(snapshot: store.Snapshot):
         reports.clear()  # a plan may run again on top of another writer's result; only the last one counts
+        textless.clear()
+        read_texts.clear()
+        if snapshot.texts is not None:
+            textless.update((id(a), (a, key)) for key, a in snapshot.articles.items())
+            read_texts.append(snapshot.texts)
         p = _classify(snapshot.articles, incoming)
         errs = list(errors)
         if not rebuild and not p.added and not p.updated and snapshot.version == store.SCHEMA_VERSION:
@@ -208,41 +244,109 @@ def _incidents(snapshot: store.Snapshot, content: Mapping[str, Article], entries
 
     Incidents are grouped into events from the cached summaries alone; an event whose signature (its members and
     their articles' metadata) the store already holds, for this merging version, keeps its stored row. Only the
-    other events are decoded in full, merged, located and written.
+    other events are decoded in full, merged, located and written. When few articles changed, only the events
+    they can touch are grouped again (:func:`_touched_events`); the others keep their stored rows unread.
     """
     keys = list(entries)
     ids, rows = batch.summaries([(entries[key], content[key].name) for key in keys])
     key_of = {content[key].name: key for key in keys}  # names are unique in a store
-    article_sig = {key: _article_signature(content[key], digest(content[key])) for key in keys}
+    article_sig: dict[str, str] = {}  # article key -> its signature, for the articles of regrouped events
+
+    def token(i: int) -> str:
+        key = key_of[rows[i][3]]
+        if key not in article_sig:
+            article_sig[key] = _article_signature(content[key], digest(content[key]))
+        return f"{ids[i]}:{article_sig[key]}"
+
     stored = snapshot.groups(merging)
     held = {sig: id_ for id_, sig in stored.items()}
     keep: set[str] = set()
+    touched = _touched_events(snapshot, keys, content, ids, rows, stored, gazetteer)
+    if touched is None:
+        groups = link_events(rows, gazetteer)
+    else:
+        groups, keep = touched
     signature: dict[str, str] = {}  # member incident id -> its event's signature, for the events written anew
     wanted: dict[str, set[str]] = {}  # article key -> ids of its incidents in events written anew
-    for members in link_events(rows, gazetteer):
+    for members in groups:
         # plain text, not a hash: most events have one source, and hashing each costs more than comparing
-        if len(members) == 1:
-            sig = f"{ids[members[0]]}:{article_sig[key_of[rows[members[0]][3]]]}"
-        else:
-            sig = " ".join(sorted(f"{ids[i]}:{article_sig[key_of[rows[i][3]]]}" for i in members))
+        sig = token(members[0]) if len(members) == 1 else " ".join(sorted(token(i) for i in members))
         if sig in held:
             keep.add(held[sig])
             continue
         for i in members:
             signature[ids[i]] = sig
             wanted.setdefault(key_of[rows[i][3]], set()).add(ids[i])
+    del groups, held
+    ids, rows = [], []  # a large new store: the summaries are not kept beside the incidents
     blobs = incidents_json([key for key in keys if key in wanted])
     incidents = [inc for key in keys if key in wanted
                  for inc in batch.decode(blobs[key], content[key].name) if inc.id in wanted[key]]
     del blobs
     merged = merge_across_articles(incidents, {a.name: a for a in content.values()}, gazetteer)
     del incidents  # a new store of 100,000 articles: the unmerged incidents are not kept beside the merged
-    frame = locate_merged(merged, gazetteer)
     old = snapshot.incident_rows([i for i in stored if i not in keep] if stored else None)
     # a new store has nothing to carry over: no record per incident (100,000 articles give 300,000 of them)
-    frame["former_ids"] = former_ids(old, [_former_record(inc) for inc in merged]) if old else [[]] * len(merged)
-    return store.Delta(content, frame, frozenset(keep), {inc.id: signature[inc.id] for inc in merged},
-                       merging=merging)
+    formers = former_ids(old, [_former_record(inc) for inc in merged]) if old else None
+    signatures = {inc.id: signature[inc.id] for inc in merged}
+    frame = locate_merged(merged, gazetteer, consume=True)  # its incidents now live in the frame only
+    frame["former_ids"] = formers if formers is not None else [[]] * len(frame)
+    return store.Delta(content, frame, frozenset(keep), signatures, merging=merging)
+
+
+#: Above this share of changed articles, every event is grouped again (as for a new store).
+REGROUP_SHARE = 0.05
+
+
+def _touched_events(snapshot: store.Snapshot, keys: Sequence[str], content: Mapping[str, Article],
+                    ids: Sequence[str], rows: Sequence[tuple], stored: Mapping[str, str],
+                    gazetteer: Gazetteer) -> tuple[list[list[int]], set[str]] | None:
+    """The events that changed articles can touch, grouped again, and the stored events they cannot touch.
+
+    Returns ``(groups, untouched)``: groups of row positions (as :func:`link_events` gives them) covering every
+    row of a new or changed article and every stored event that lost a member or that such a row links to; and
+    the ids of the other stored events, whose members and articles are all as stored. None when the stored
+    grouping cannot be used (none stored, or too many changes): then every row is grouped again.
+
+    Events are the connected groups of :func:`link_events`, so an event none of whose members changed and that
+    no changed row links to is still exactly one event.
+    """
+    if not stored or not rows:
+        return None
+    same = {key for key in keys if snapshot.articles.get(key) is content[key]}
+    if len(keys) - len(same) > REGROUP_SHARE * len(keys):
+        return None
+    key_of = {content[key].name: key for key in keys}
+    dirty = [i for i, r in enumerate(rows) if key_of[r[3]] not in same]
+    same_ids = {ids[i] for i, r in enumerate(rows) if key_of[r[3]] in same}
+    member_event: dict[str, str] = {}  # member id -> stored event id (members of several-source events only)
+    lost: set[str] = set()  # stored events with a member that is gone or changed
+    for event, sig in stored.items():
+        if " " not in sig:  # one source: the event's id is its member's
+            if event not in same_ids:
+                lost.add(event)
+            continue
+        for tok in sig.split(" "):
+            member = tok[:tok.index(":")]
+            member_event[member] = event
+            if member not in same_ids:
+                lost.add(event)
+    if any(i not in stored and i not in member_event for i in same_ids):
+        return None  # an unchanged incident in no stored event: the stored grouping is not this store's
+    by_type: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        if r[5] and key_of[r[3]] in same:
+            by_type.setdefault(r[0], []).append(i)
+    linked: set[str] = set(lost)
+    for i in dirty:
+        if rows[i][5]:
+            linked.update(member_event.get(ids[j], ids[j]) for j in by_type.get(rows[i][0], ())
+                          if links(rows[i], rows[j], gazetteer))
+    regroup = dirty + [i for i in range(len(rows)) if ids[i] in same_ids
+                       and member_event.get(ids[i], ids[i]) in linked]
+    regroup.sort()
+    groups = [[regroup[k] for k in members] for members in link_events([rows[i] for i in regroup], gazetteer)]
+    return groups, {event for event in stored if event not in linked}
 
 
 def _article_signature(art: Article, digest: str) -> str:
@@ -308,11 +412,12 @@ def _former_record(inc: Incident) -> dict:
             "background": inc.background, "sources": inc.sources}
 
 
-def locate_merged(incidents: Sequence[Incident], gazetteer: Gazetteer):
+def locate_merged(incidents: Sequence[Incident], gazetteer: Gazetteer, consume: bool = False):
     """:func:`~dashboard.regions.locate`, run once per distinct place (the same result, much cheaper at scale).
 
     Everything ``locate`` adds depends only on an incident's ``place_ids`` and ``named_zone_ids``, so one
-    incident per distinct pair is located and its location columns are given to the others.
+    incident per distinct pair is located and its location columns are given to the others. ``consume`` empties
+    ``incidents`` (a list) once their fields are in the frame, so a large build does not hold both.
     """
     reps: dict[tuple, Incident] = {}
     keys = []
@@ -324,7 +429,11 @@ def locate_merged(incidents: Sequence[Incident], gazetteer: Gazetteer):
     pos = {key: n for n, key in enumerate(reps)}
     out = located.iloc[[pos[k] for k in keys]].reset_index(drop=True)
     columns = [f for f in Incident.__dataclass_fields__ if f != "mentions"]
-    own = pd.DataFrame([[getattr(inc, c) for c in columns] for inc in incidents], columns=columns)
+    # column by column: a list per row would be one more object per incident
+    own = pd.DataFrame({c: [getattr(inc, c) for inc in incidents] for c in columns}, columns=columns)
+    if consume:
+        reps.clear()
+        incidents.clear()  # the incidents' fields live on in the frame; their objects go
     for col in ("killed", "wounded", "count", "quantity_kg", "date", "date_end"):  # as locate() leaves them
         own[col] = own[col].astype(object).where(own[col].notna(), None)
     for col in columns:

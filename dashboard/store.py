@@ -23,6 +23,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -404,11 +405,12 @@ def schema_version(path: str | Path | None = None) -> int | None:
         return None
 
 
-def _read_articles(con: sqlite3.Connection) -> dict[str, Article]:
+def _read_articles(con: sqlite3.Connection, text: bool = True) -> dict[str, Article]:
     # Articles read the same in every schema version so far (version 2 had no key: its name stands in), so an
-    # outdated store still gives its articles to the rebuild that replaces it.
+    # outdated store still gives its articles to the rebuild that replaces it. ``text=False`` leaves the texts
+    # out (empty): most of the file, which a write reads only for the articles it extracts again.
     columns = {r[1] for r in con.execute("PRAGMA table_info(articles)")}
-    select = ", ".join(c if c in columns else "NULL" for c in _ARTICLE_COLUMNS)
+    select = ", ".join(c if c in columns and (text or c != "text") else "NULL" for c in _ARTICLE_COLUMNS)
     out = {}
     for r in con.execute(f"SELECT {select} FROM articles ORDER BY name"):
         rec = dict(zip(_ARTICLE_COLUMNS, r, strict=True))
@@ -416,9 +418,14 @@ def _read_articles(con: sqlite3.Connection) -> dict[str, Article]:
                       published=date.fromisoformat(rec["published"]) if rec["published"] else None,
                       published_inferred=bool(rec["published_inferred"]), published_note=rec["published_note"],
                       byline=rec["byline"], outlet=rec["outlet"], url=rec["url"], content_hash=rec["content_hash"],
-                      text=rec["text"], path=rec["path"], language=rec["language"])
+                      text=rec["text"] or "", path=rec["path"], language=rec["language"])
         out[rec["key"] or "name:" + rec["name"]] = art
     return out
+
+
+def _read_texts(con: sqlite3.Connection, keys: Iterable[str]) -> dict[str, str]:
+    return dict(con.execute("SELECT key, text FROM articles WHERE key IN (SELECT value FROM json_each(?))",
+                            (json.dumps(list(keys)),)))
 
 
 def stored_articles(path: str | Path | None = None) -> dict[str, Article]:
@@ -502,7 +509,8 @@ class Snapshot:
     background, sources, former_ids; all of them when ``ids`` is None) for carrying reviews over;
     ``cached(version)`` the extraction cache of that extractor version, ``{digest: summary JSON}``, and
     ``cached_incidents(version, digests)`` the incidents JSON of some of its entries; ``groups(merging)`` each
-    stored incident's signature by id (empty when unknown or given by another merging version).
+    stored incident's signature by id (empty when unknown or given by another merging version). When ``texts``
+    is given, ``articles`` carry an empty text and ``texts(keys)`` reads the texts of some of them by key.
     """
 
     version: int | None
@@ -513,6 +521,7 @@ class Snapshot:
         default=lambda version, digests: {}, repr=False)
     groups: Callable[[str], dict[str, str]] = field(default=lambda merging: {}, repr=False)
     incident_count: Callable[[], int] = field(default=lambda: 0, repr=False)
+    texts: Callable[[Iterable[str]], dict[str, str]] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -623,12 +632,15 @@ def _update_existing(target: Path, plan: Plan) -> bool:
             con.execute("BEGIN IMMEDIATE")
             # read again under the lock: the writer we waited for may have upgraded the schema
             version = int(con.execute("PRAGMA user_version").fetchone()[0])
-            snapshot = Snapshot(version, _read_articles(con), lambda ids=None: _read_incident_rows(con, ids),
+            current = version == SCHEMA_VERSION  # another version is rewritten in full: texts included
+            snapshot = Snapshot(version, _read_articles(con, text=not current),
+                                lambda ids=None: _read_incident_rows(con, ids),
                                 # a store of another schema version is rewritten in full, its cache dropped
-                                lambda v: _read_cache(con, v) if version == SCHEMA_VERSION else {},
+                                lambda v: _read_cache(con, v) if current else {},
                                 lambda v, ds: _read_cached_incidents(con, v, ds),
-                                lambda m: _read_groups(con, m) if version == SCHEMA_VERSION else {},
-                                lambda: con.execute("SELECT count(*) FROM incidents").fetchone()[0])
+                                lambda m: _read_groups(con, m) if current else {},
+                                lambda: con.execute("SELECT count(*) FROM incidents").fetchone()[0],
+                                (lambda keys: _read_texts(con, keys)) if current else None)
         except sqlite3.Error as exc:
             raise _error(target, exc, "write") from exc
         try:
@@ -751,10 +763,21 @@ def _copy_database(source: Path, dest_path: Path) -> None:
 
 
 def _backup(target: Path) -> None:
-    """Copy the store (its committed content, as seen under our write lock) to ``NAME.bak``, atomically."""
+    """Copy the store (its committed content, as seen under our write lock) to ``NAME.bak``, atomically.
+
+    An existing backup is renamed to a temporary name, brought up to date where it differs from the store (a
+    write changes a few pages of a large store: rewriting them all cost most of a one-article ingest), and
+    renamed back; while it is updated no backup exists, so a half-updated copy is never taken for one (the store
+    itself is untouched until the backup is in place).
+    """
     tmp = _temp_file(target, ".bak")
+    bak = backup_path(target)
     try:
-        _copy_file(target, tmp)
+        if bak.is_file() and not bak.is_symlink() and bak.stat().st_size > 0:
+            os.replace(bak, tmp)
+            _sync_file(target, tmp)
+        else:
+            _copy_file(target, tmp)
         os.chmod(tmp, target.stat().st_mode & 0o7777)
         os.replace(tmp, backup_path(target))
     finally:
@@ -779,6 +802,35 @@ def _copy_file(target: Path, tmp: Path) -> None:
     except (OSError, subprocess.CalledProcessError):
         pass  # no cp: SQLite's backup API, through a second, read-only connection
     _copy_database(target, tmp)
+
+
+#: Run in a separate process by :func:`_sync_file`: make ``argv[2]`` equal ``argv[1]``, writing only the 1 MiB
+#: blocks that differ.
+_SYNC_SCRIPT = """
+import sys
+with open(sys.argv[1], "rb") as src, open(sys.argv[2], "r+b") as dst:
+    while True:
+        pos = src.tell()
+        block = src.read(1 << 20)
+        if not block:
+            break
+        if dst.read(len(block)) != block:
+            dst.seek(pos)
+            dst.write(block)
+    dst.truncate(src.tell())
+"""
+
+
+def _sync_file(target: Path, dest: Path) -> None:
+    """Make ``dest`` (an older copy of the store) equal the store file, writing only the blocks that differ.
+
+    In another process, for the reason given at :func:`_copy_file`; a full copy when that process cannot run.
+    """
+    try:
+        subprocess.run([sys.executable, "-I", "-S", "-c", _SYNC_SCRIPT, os.fspath(target), os.fspath(dest)],
+                       check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        _copy_file(target, dest)
 
 
 def _read_incident_rows(con: sqlite3.Connection, ids: Iterable[str] | None = None) -> list[dict]:
@@ -888,8 +940,10 @@ def _read_groups(con: sqlite3.Connection, merging: str) -> dict[str, str]:
         groups = dict(con.execute("SELECT id, signature FROM groups"))
     except sqlite3.OperationalError:
         return {}  # no table yet
-    ids = {r[0] for r in con.execute("SELECT id FROM incidents")}
-    return groups if set(groups) == ids else {}
+    # the same ids as the incidents (both are primary keys), compared by SQLite rather than as two Python sets
+    (count, unmatched), = con.execute("SELECT count(*), count(*) - count(g.id) FROM incidents i "
+                                      "LEFT JOIN groups g ON g.id = i.id")
+    return groups if count == len(groups) and not unmatched else {}
 
 
 def _read_cache(con: sqlite3.Connection, version: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ if "INCIDENT_MAP_TEST_HOME" not in os.environ:
 _HOME = Path(os.environ["INCIDENT_MAP_TEST_HOME"])
 os.environ["INCIDENT_MAP_STORE"] = str(_HOME / "incidents.sqlite")
 os.environ["XDG_DATA_HOME"] = str(_HOME / "data")
+os.environ["XDG_CACHE_HOME"] = str(_HOME / "cache")  # the pickled gazetteer (dashboard.gazcache)
 
 import pytest  # noqa: E402
 
