@@ -250,23 +250,24 @@ def _sidebar(options: dict) -> query.Filter:
     lo, hi = options["dates"]
     sb = st.sidebar
     language_switch(sb)
+    language = lang()  # bound once: a widget's format function may run outside this script's session
     sb.header(t("ui.filters"))
     sb.button(t("ui.reset"), key="reset_filters", on_click=_reset_filters, help=t("ui.reset.help"),
               icon=":material/filter_alt_off:")
     dates = sb.date_input(t("ui.dates"), min_value=lo, max_value=hi, key="f_dates", help=t("ui.dates.help"),
                           format="DD/MM/YYYY" if lang() == "es" else "YYYY/MM/DD")
     sb.multiselect(t("ui.types"), list(types), key="f_types",
-                   format_func=lambda k: f"{types[k].label_in(lang())} ({i18n.number(counts.get(k, 0), lang())})",
+                   format_func=lambda k: f"{types[k].label_in(language)} ({i18n.number(counts.get(k, 0), language)})",
                    placeholder=t("ui.types.all"))
     sb.multiselect(t("ui.regions"), options["regions"], key="f_regions", placeholder=t("ui.regions.all"))
     sb.multiselect(t("ui.actors"), options["actors"], key="f_actors", placeholder=t("ui.actors.all"))
     sb.multiselect(t("ui.precision"), PRECISIONS, key="f_prec", placeholder=t("ui.precision.all"),
-                   format_func=lambda p: i18n.label("precision", p, lang()))
+                   format_func=lambda p: i18n.label("precision", p, language))
     sb.text_input(t("ui.text"), key="f_text", placeholder=t("ui.text.placeholder"))
     sb.checkbox(t("ui.background"), key="f_background", help=t("ui.background.help"))
     sb.checkbox(t("ui.undated"), key="f_undated")
     sb.multiselect(t("ui.status"), list(review.STATUSES), key="f_status", placeholder=t("ui.status.all"),
-                   format_func=lambda s: i18n.label("status", s, lang()), help=t("ui.status.help"))
+                   format_func=lambda s: i18n.label("status", s, language), help=t("ui.status.help"))
     sb.header("Map")
     sb.selectbox("Basemap", list(mapview.TILES), key="f_basemap",
                  help="'offline' draws country and department outlines only; tile layers need internet.")
@@ -377,8 +378,9 @@ def _main() -> None:
         st.caption(f"{unlocated} incident(s) have no known place and are listed below but not drawn.")
     # A radio rather than st.tabs: the chosen panel survives the reruns that a row selection or a review causes,
     # and only the chosen panel is computed.
+    language = lang()
     view = st.radio(t("ui.panel"), PANELS, horizontal=True, key="f_view", label_visibility="collapsed",
-                    format_func=lambda p: t(f"ui.panel.{p}"))
+                    format_func=lambda p: i18n.text(f"ui.panel.{p}", language))
     try:
         if view == "timeline":
             timeline(chosen)

@@ -43,6 +43,7 @@ def audit_panel(reviews: ReviewStore, frame: pd.DataFrame) -> None:
     if not entries:
         st.info(t("audit.empty"))
         return
+    language = lang()
     zone = summaries.local_zone(_browser_zone())
     names = {r["id"]: incident_summary(r, lang()) for r in frame.to_dict("records")}
     table = summaries.audit_table(entries, names, zone)
@@ -50,7 +51,7 @@ def audit_panel(reviews: ReviewStore, frame: pd.DataFrame) -> None:
     lo, hi = days.min(), days.max()
     a, b, c = st.columns([2, 2, 3])
     actions = a.multiselect(t("audit.actions"), ACTIONS, key="audit_actions", placeholder=t("audit.actions.all"),
-                            format_func=lambda x: i18n.label("action", x, lang()))
+                            format_func=lambda x: i18n.label("action", x, language))
     span = b.date_input(t("audit.dates"), value=(lo, hi), min_value=lo, max_value=hi, key="audit_dates",
                         format="DD/MM/YYYY" if lang() == "es" else "YYYY/MM/DD")
     text = c.text_input(t("audit.text"), key="audit_text", placeholder=t("audit.text.placeholder"))

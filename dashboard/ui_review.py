@@ -122,6 +122,7 @@ def _place_picker(where, label: str, key: str, chosen: list[str]) -> list[str]:
 def review_panel(row: pd.Series, reviews: ReviewStore) -> None:
     """Status buttons, a correction form and the audit trail of one incident."""
     iid = row["id"]
+    language = lang()  # bound once: a widget's format function may run outside this script's session
     status = i18n.label("status", row.get("review_status", "needs review"), lang())
     # which incident the buttons act on, in words: the table's row selection is cleared after each review
     st.markdown(t("review.heading", what=escape.markdown(incident_summary(row, lang())),
@@ -143,13 +144,13 @@ def review_panel(row: pd.Series, reviews: ReviewStore) -> None:
         a, b, c = st.columns(3)
         kind = a.selectbox(t("field.type"), list(types),
                            index=list(types).index(row["type"]) if row["type"] in types else 0,
-                           format_func=lambda k: types[k].label_in(lang()))
+                           format_func=lambda k: types[k].label_in(language))
         start = b.text_input(t("review.date"), value=row.get("date") or "")
         end = c.text_input(t("review.date_end"), value=row.get("date_end") or "")
         precision = a.selectbox(t("field.date_precision"), PRECISIONS,
                                 index=PRECISIONS.index(row["date_precision"])
                                 if row.get("date_precision") in PRECISIONS else 0,
-                                format_func=lambda p: t(f"review.precision.{p}"))
+                                format_func=lambda p: i18n.text(f"review.precision.{p}", language))
         places = _place_picker(b, t("review.place"), f"place_{iid}", list(row.get("place_ids") or []))
         actors = c.text_input(t("review.actors"), value=", ".join(row.get("actors") or []))
         killed = a.number_input(t("field.killed"), min_value=0, value=_opt_int(row.get("killed")), step=1)
@@ -210,12 +211,13 @@ def add_incident_form(article: dict, reviews: ReviewStore) -> None:
     if not sentences:
         return
     types = incident_types()
+    language = lang()
     with st.form(key=f"add_{article['name']}"):
         st.caption(t("review.add.help"))
         pick = st.selectbox(t("review.add.sentence"), range(len(sentences)),
                             format_func=lambda i: sentences[i].text[:140])
         a, b, c = st.columns(3)
-        kind = a.selectbox(t("field.type"), list(types), format_func=lambda k: types[k].label_in(lang()))
+        kind = a.selectbox(t("field.type"), list(types), format_func=lambda k: types[k].label_in(language))
         day = b.text_input(t("review.date"))
         ids = _place_picker(c, t("review.place"), f"add_place_{article['name']}", [])
         killed = a.number_input(t("field.killed"), min_value=0, value=None, step=1)

@@ -132,6 +132,7 @@ def table_panel(frame: pd.DataFrame, everything: pd.DataFrame, path, articles: d
     if failed:
         st.error(escape.markdown(failed))
     reviews = ReviewStore(reviews_path(path))
+    language = lang()
     queue = review_queue(frame)
     iid = st.session_state.get("sel_id")
     upcoming = next_in_queue(queue, iid)
@@ -140,7 +141,7 @@ def table_panel(frame: pd.DataFrame, everything: pd.DataFrame, path, articles: d
                   help=t("table.next.help", n=len(queue)) if queue else t("table.next.none"), type="primary",
                   icon=":material/skip_next:")
     columns = top[1].multiselect(t("table.columns"), TABLE_COLUMNS, default=DEFAULT_COLUMNS, key="table_columns",
-                                 format_func=lambda c: t(f"field.{c}"))
+                                 format_func=lambda c: i18n.text(f"field.{c}", language))
     columns = [c for c in TABLE_COLUMNS if c in columns] or DEFAULT_COLUMNS  # table order, never empty
 
     frame = table_order(frame)
