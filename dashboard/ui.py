@@ -299,6 +299,7 @@ def headline(frame: pd.DataFrame) -> dict[str, float]:
 # the figures' container.
 _PHONE_CSS = """<style>
 @media (max-width: 640px) {
+  h1 { font-size: 1.6rem !important; }
   .st-key-figures [data-testid="stHorizontalBlock"] { flex-direction: row; flex-wrap: wrap; gap: 0.25rem; }
   .st-key-figures [data-testid="stColumn"] { min-width: 30% !important; flex: 1 1 30% !important; }
   .st-key-figures [data-testid="stMetricValue"] { font-size: 1.3rem; }
@@ -393,9 +394,10 @@ def _main() -> None:
         elif view == "audit":
             audit_panel(ReviewStore(reviews_path(path)), frame)
         elif view == "export":
-            # The file gets a map of its own: st_folium has already rendered ``fmap``.
-            export_panel(chosen, flt, lambda: _map(chosen, st.session_state["f_basemap"],
-                                                   st.session_state["f_shade"]))
+            # The file gets a map of its own: st_folium has already rendered ``fmap``. The settings are read
+            # now: the file is made when its button is pressed, outside this run and its session state.
+            basemap, shade = st.session_state["f_basemap"], st.session_state["f_shade"]
+            export_panel(chosen, flt, lambda: _map(chosen, basemap, shade))
         else:
             upload_tab(path, on_saved=_clear_caches)
     except Exception:  # one panel failing leaves the map and the figures above it in place

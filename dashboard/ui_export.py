@@ -94,7 +94,8 @@ def export_panel(frame: gpd.GeoDataFrame, flt: query.Filter, make_map: Callable[
     language = lang()
 
     def html() -> bytes:
-        title = t("export.map_title")
+        # runs when the button is pressed, outside the script's run: no session state, so the language is bound
+        title = i18n.text("export.map_title", language)
         stamp = datetime.now().astimezone()
         exported = f"{i18n.day(stamp.date(), language)} {stamp:%H:%M %Z}"
         return standalone_map_html(make_map(), export_header(title, filter_lines(flt, language), exported,

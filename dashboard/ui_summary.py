@@ -6,6 +6,9 @@ them and offers each as CSV.
 
 from __future__ import annotations
 
+import json
+from datetime import date
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -29,12 +32,18 @@ def timeline(frame: pd.DataFrame) -> None:
                       range=[k.colour for k in types.values()])
     month, count, kind = t("summary.month"), t("summary.incidents"), t("summary.type")
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("yearmonth(month):T", title=month),
+        x=alt.X("yearmonth(month):T", title=month, axis=alt.Axis(labelExpr=month_labels(lang()))),
         y=alt.Y("incidents:Q", title=count, stack=True, axis=alt.Axis(tickMinStep=1, format="d")),  # no "0.5"
         color=alt.Color("type:N", scale=scale, title=kind),
         tooltip=[alt.Tooltip("yearmonth(month):T", title=month), alt.Tooltip("type:N", title=kind),
                  alt.Tooltip("incidents:Q", title=count)])
     st.altair_chart(chart, width="stretch")
+
+
+def month_labels(language: str) -> str:
+    """A Vega label expression that writes a time axis's months in ``language`` (Vega itself speaks English)."""
+    names = [i18n.month(date(2000, m, 1), language).rsplit(" ", 1)[0] for m in range(1, 13)]
+    return f"{json.dumps(names, ensure_ascii=False)}[month(datum.value)] + ' ' + timeFormat(datum.value, '%Y')"
 
 
 def department_table(frame: pd.DataFrame) -> pd.DataFrame:

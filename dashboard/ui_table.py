@@ -25,7 +25,7 @@ TABLE_COLUMNS = ["review_status", "date", "type", "place", "departments", "zones
 #: The columns shown until the analyst chooses: together they fit a 1400 px window without sideways scrolling.
 DEFAULT_COLUMNS = ["review_status", "date", "type", "place", "departments", "killed", "wounded", "quantity_kg",
                    "count", "confidence"]
-_WIDTHS = {"review_status": 85, "date": 100, "type": 125, "place": 170, "departments": 140, "zones": 140,
+_WIDTHS = {"review_status": 85, "date": 100, "type": 125, "place": 150, "departments": 125, "zones": 140,
            "killed": 55, "wounded": 60, "quantity_kg": 75, "count": 55, "actors": 180, "reported_by": 110,
            "geo_precision": 80, "source_count": 60, "language": 55, "confidence": 70, "title": 240}
 STATUS_ORDER = {"needs review": 0, "added": 1, "corrected": 2, "confirmed": 3, "rejected": 4}

@@ -383,3 +383,12 @@ def test_keys_built_at_run_time_are_in_the_catalogs():
     keys += [f"review.kind.{k}" for k in ("town", "district", "province", "department", "zone", "river")]
     missing = [k for k in keys if not i18n.has(k) or not i18n.catalog()[k].get("es")]
     assert not missing
+
+
+def test_timeline_months_are_written_in_the_interface_language(db):
+    import json
+
+    at = _app(lang="es")
+    (chart,) = at.get("vega_lite_chart")
+    expr = json.loads(chart.proto.spec)["encoding"]["x"]["axis"]["labelExpr"]
+    assert '"set."' in expr and '"ene."' in expr  # Peru: setiembre
