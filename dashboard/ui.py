@@ -56,7 +56,7 @@ def _regions() -> dict[str, gpd.GeoDataFrame]:
     return {"departments": deps, "zones": zones, "countries": countries}
 
 
-@st.cache_resource(show_spinner="Loading incidents…", max_entries=2)
+@st.cache_resource(show_spinner="Loading incidents… / Cargando incidentes…", max_entries=2)
 def _incidents(path: str, mtime: float) -> gpd.GeoDataFrame:
     # mtime is part of the cache key: a rebuilt store is loaded again, an unchanged one never.
     frame = store.load(path)

@@ -179,9 +179,16 @@ def review_panel(row: pd.Series, reviews: ReviewStore) -> None:
     if trail:
         st.dataframe(pd.DataFrame([{t("audit.time"): e.at, t("audit.action"): i18n.label("action", e.action, lang()),
                                     t("audit.field"): t(f"field.{e.field}") if e.field and i18n.has(f"field.{e.field}")
-                                    else escape.text(e.field), t("audit.old"): escape.text(e.old),
-                                    t("audit.new"): escape.text(e.new), t("audit.note"): escape.text(e.note)}
+                                    else escape.text(e.field), t("audit.old"): _shown(e.old),
+                                    t("audit.new"): _shown(e.new), t("audit.note"): escape.text(e.note)}
                                    for e in trail]), hide_index=True, width="stretch")
+
+
+def _shown(value) -> str:
+    """A trail value as text: lists joined with commas, nothing as blank."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(escape.text, value))
+    return escape.text(value)
 
 
 def _differs(old, new) -> bool:
