@@ -323,6 +323,25 @@ class ReviewStore:
         return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None,
                            json.loads(r[5]) if r[5] else None, r[6]) for r in rows]
 
+    def set_statuses(self, incident_ids: Iterable[str], status: str, note: str | None = None) -> int:
+        """Set one status on several incidents in one transaction (all or none); returns how many."""
+        if status not in ("confirmed", "rejected", "needs review"):
+            raise ReviewError(f"status {status!r} cannot be set; use confirmed, rejected or needs review")
+        ids = list(dict.fromkeys(incident_ids))  # a repeated id is one decision, not two audit rows
+
+        def run(con, now):
+            for iid in ids:
+                row = con.execute("SELECT status FROM decisions WHERE incident_id=?", (iid,)).fetchone()
+                con.execute("INSERT INTO decisions VALUES (?,?,?) ON CONFLICT(incident_id) DO UPDATE SET "
+                            "status=excluded.status, updated_at=excluded.updated_at", (iid, status, now))
+                con.execute("INSERT INTO audit (at, incident_id, action, field, old, new, note) "
+                            "VALUES (?,?,?,?,?,?,?)", (now, iid, status, "status",
+                                                       json.dumps(row[0] if row else "needs review"),
+                                                       json.dumps(status), note))
+        if ids:
+            self._write(run)
+        return len(ids)
+
 
 def _uri(path: Path, **params: str) -> str:
     # percent-encoded, so '?' and '#' in a folder name are part of the path, not URI syntax

@@ -6,24 +6,26 @@ is shared read-only, not copied on every rerun), so a filter change only filters
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode
 
-import altair as alt
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import assets, escape, export, i18n, mapview, pipeline, query, review, store
+from dashboard import assets, escape, i18n, mapview, pipeline, query, review, store
 from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import PRECISION, default_gazetteer
 from dashboard.review import ReviewStore, reviews_path
 from dashboard.taxonomy import incident_types
+from dashboard.ui_audit import audit_panel
+from dashboard.ui_export import export_panel
 from dashboard.ui_i18n import lang, language_switch, t, url_param
-from dashboard.ui_review import REVIEW_MESSAGE, add_incident_form, review_panel
+from dashboard.ui_summary import by_department, summaries_panel, timeline
+from dashboard.ui_table import table_panel
 from dashboard.ui_upload import upload_tab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +56,7 @@ def _regions() -> dict[str, gpd.GeoDataFrame]:
     return {"departments": deps, "zones": zones, "countries": countries}
 
 
-@st.cache_resource(show_spinner="Loading incidents…", max_entries=2)
+@st.cache_resource(show_spinner="Loading incidents… / Cargando incidentes…", max_entries=2)
 def _incidents(path: str, mtime: float) -> gpd.GeoDataFrame:
     # mtime is part of the cache key: a rebuilt store is loaded again, an unchanged one never.
     frame = store.load(path)
@@ -113,17 +115,17 @@ def _ensure_store() -> Path:
     path = store.store_path()
     if not pipeline.needs_build(path):
         return path
-    label = ("Updating the incident store to this version…" if store.exists(path)
-             else "First run: building the incident store from seeds/…")
+    label = t("ui.build.updating") if store.exists(path) else t("ui.build.first")
     with st.status(label, expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(done: int, total: int, name: str) -> None:
             # progress text is Markdown; an article's file name is not
-            bar.progress(done / total, text=f"{done}/{total} articles · {escape.markdown(name)}")
+            bar.progress(done / total, text=t("ui.build.progress", done=done, total=total,
+                                              name=escape.markdown(name)))
 
         report = pipeline.build(path=path, progress=progress)
-        status.update(label=f"Built the store: {report.articles} articles, {report.incidents} incidents",
+        status.update(label=t("ui.build.done", articles=report.articles, incidents=report.incidents),
                       state="complete", expanded=False)
     return path
 
@@ -151,6 +153,21 @@ def _follow_data(bounds: tuple[date, date]) -> None:
     st.session_state["f_dates"] = (max(lo, min(since, hi)), max(lo, min(until, hi)))
 
 
+#: The panels under the map, by the key kept in the URL (``panel=``); the first is the default.
+PANELS = ["timeline", "departments", "summaries", "review", "audit", "export", "upload"]
+
+
+def _filter_defaults(bounds: tuple[date, date]) -> dict[str, object]:
+    """Every filter widget's value when nothing is chosen (map settings are not filters)."""
+    return {"f_types": [], "f_regions": [], "f_actors": [], "f_prec": [], "f_status": [], "f_text": "",
+            "f_background": False, "f_undated": True, "f_dates": bounds}
+
+
+def _reset_filters() -> None:
+    """Back to the whole data set: every filter at its default; the panel, map and language are kept."""
+    st.session_state.update(_filter_defaults(st.session_state["_bounds"]))
+
+
 def _init_state(bounds: tuple[date, date]) -> None:
     """Set widget defaults once per session, from the URL when it carries a filter."""
     if st.session_state.get("_init"):
@@ -158,6 +175,8 @@ def _init_state(bounds: tuple[date, date]) -> None:
         return
     st.session_state["_bounds"] = bounds
     st.session_state["sel_id"] = st.query_params.get("incident") or None
+    panel = st.query_params.get("panel")
+    st.session_state["f_view"] = panel if panel in PANELS else PANELS[0]
     qp = st.query_params
     for param, key in _LIST_PARAMS.items():
         value = qp.get(param)
@@ -214,10 +233,13 @@ def _sync_url(flt: query.Filter, lo: date, hi: date) -> None:
         params["basemap"] = st.session_state["f_basemap"]
     if st.session_state.get("f_shade"):
         params["shade"] = "1"
+    if st.session_state.get("f_view", PANELS[0]) != PANELS[0]:
+        params["panel"] = st.session_state["f_view"]
     if st.session_state.get("sel_id"):  # the incident under review, by id: a shared link opens the same one
         params["incident"] = st.session_state["sel_id"]
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
+    st.session_state["_url_params"] = params
 
 
 def _sidebar(options: dict) -> query.Filter:
@@ -226,23 +248,24 @@ def _sidebar(options: dict) -> query.Filter:
     lo, hi = options["dates"]
     sb = st.sidebar
     language_switch(sb)
-    sb.header("Filters")
-    dates = sb.date_input("Date range", min_value=lo, max_value=hi, key="f_dates",
-                          help="Incidents whose date range overlaps this one.")
-    sb.multiselect("Incident types", list(types), key="f_types",
-                   format_func=lambda k: f"{types[k].label_in(lang())} ({int(counts.get(k, 0))})",
-                   placeholder="All types")
-    sb.multiselect("Departments and zones", options["regions"], key="f_regions", placeholder="All of Peru")
-    sb.multiselect("Actors", options["actors"], key="f_actors", placeholder="Any actor")
-    sb.multiselect("Location precision", PRECISIONS, key="f_prec", placeholder="Any precision",
-                   format_func=lambda p: i18n.label("precision", p, lang()))
-    sb.text_input("Search the evidence", key="f_text", placeholder="e.g. helicopters, Callao")
-    sb.checkbox("Include background statistics", key="f_background",
-                help="Aggregates such as '185 airstrips destroyed in 2014' are not events; off by default.")
-    sb.checkbox("Include incidents without a date", key="f_undated")
-    sb.multiselect("Review status", list(review.STATUSES), key="f_status", placeholder="Any status",
-                   format_func=lambda s: i18n.label("status", s, lang()),
-                   help="Rejected incidents are hidden unless chosen here.")
+    language = lang()  # bound once: a widget's format function may run outside this script's session
+    sb.header(t("ui.filters"))
+    sb.button(t("ui.reset"), key="reset_filters", on_click=_reset_filters, help=t("ui.reset.help"),
+              icon=":material/filter_alt_off:")
+    dates = sb.date_input(t("ui.dates"), min_value=lo, max_value=hi, key="f_dates", help=t("ui.dates.help"),
+                          format="DD/MM/YYYY" if lang() == "es" else "YYYY/MM/DD")
+    sb.multiselect(t("ui.types"), list(types), key="f_types",
+                   format_func=lambda k: f"{types[k].label_in(language)} ({i18n.number(counts.get(k, 0), language)})",
+                   placeholder=t("ui.types.all"))
+    sb.multiselect(t("ui.regions"), options["regions"], key="f_regions", placeholder=t("ui.regions.all"))
+    sb.multiselect(t("ui.actors"), options["actors"], key="f_actors", placeholder=t("ui.actors.all"))
+    sb.multiselect(t("ui.precision"), PRECISIONS, key="f_prec", placeholder=t("ui.precision.all"),
+                   format_func=lambda p: i18n.label("precision", p, language))
+    sb.text_input(t("ui.text"), key="f_text", placeholder=t("ui.text.placeholder"))
+    sb.checkbox(t("ui.background"), key="f_background", help=t("ui.background.help"))
+    sb.checkbox(t("ui.undated"), key="f_undated")
+    sb.multiselect(t("ui.status"), list(review.STATUSES), key="f_status", placeholder=t("ui.status.all"),
+                   format_func=lambda s: i18n.label("status", s, language), help=t("ui.status.help"))
     sb.header("Map")
     sb.selectbox("Basemap", list(mapview.TILES), key="f_basemap",
                  help="'offline' draws country and department outlines only; tile layers need internet.")
@@ -258,193 +281,57 @@ def _sidebar(options: dict) -> query.Filter:
 
 
 def headline(frame: pd.DataFrame) -> dict[str, float]:
-    """The headline figures of a filtered frame."""
+    """The headline figures of a filtered frame, by metric key (``ui.metric.<key>`` names it)."""
     airstrips = frame.loc[frame["type"] == "airstrip_destruction", "count"]
     return {
-        "Incidents": len(frame),
-        "Killed": int(pd.to_numeric(frame["killed"], errors="coerce").fillna(0).sum()),
-        "Wounded": int(pd.to_numeric(frame["wounded"], errors="coerce").fillna(0).sum()),
-        "Kilograms seized": float(pd.to_numeric(frame["quantity_kg"], errors="coerce").fillna(0).sum()),
-        "Airstrips destroyed": int(pd.to_numeric(airstrips, errors="coerce").fillna(0).sum()),
+        "incidents": len(frame),
+        "killed": int(pd.to_numeric(frame["killed"], errors="coerce").fillna(0).sum()),
+        "wounded": int(pd.to_numeric(frame["wounded"], errors="coerce").fillna(0).sum()),
+        "kg": float(pd.to_numeric(frame["quantity_kg"], errors="coerce").fillna(0).sum()),
+        "airstrips": int(pd.to_numeric(airstrips, errors="coerce").fillna(0).sum()),
     }
 
 
+# Narrow screens (a 390 px phone): the five figures wrap three to a row instead of stacking one per line, so
+# the map comes right after a short header. Streamlit stacks columns below 640 px; this overrides it only for
+# the figures' container.
+_PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  h1 { font-size: 1.6rem !important; }
+  .st-key-figures [data-testid="stHorizontalBlock"] { flex-direction: row; flex-wrap: wrap; gap: 0.25rem; }
+  .st-key-figures [data-testid="stColumn"] { min-width: 30% !important; flex: 1 1 30% !important; }
+  .st-key-figures [data-testid="stMetricValue"] { font-size: 1.3rem; }
+}
+</style>"""
+
+
 def _figures(frame: pd.DataFrame) -> None:
-    cols = st.columns(5)
-    for col, (label, value) in zip(cols, headline(frame).items(), strict=True):
-        col.metric(label, f"{value:,.0f}")
+    st.html(_PHONE_CSS)
+    with st.container(key="figures"):
+        cols = st.columns(5)
+        for col, (key, value) in zip(cols, headline(frame).items(), strict=True):
+            col.metric(t(f"ui.metric.{key}"), i18n.number(value, lang()))
 
 
-def _timeline(frame: pd.DataFrame) -> None:
-    types = incident_types()
-    dated = frame[frame["date"].notna()]
-    if dated.empty:
-        st.info("No dated incidents in this selection.")
-        return
-    data = dated.groupby(["_month", "type"]).size().reset_index(name="incidents")
-    data = data.rename(columns={"_month": "month"})
-    data["type"] = [types[t].label if t in types else t for t in data["type"]]
-    scale = alt.Scale(domain=[t.label for t in types.values()], range=[t.colour for t in types.values()])
-    chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("yearmonth(month):T", title="Month"), y=alt.Y("incidents:Q", title="Incidents", stack=True,
-                                      axis=alt.Axis(tickMinStep=1, format="d")),  # no "0.5 incidents"
-        color=alt.Color("type:N", scale=scale, title="Type"),
-        tooltip=[alt.Tooltip("yearmonth(month):T", title="Month"), "type", "incidents"])
-    st.altair_chart(chart, width="stretch")
+def share_link(base: str, params: dict[str, str]) -> str:
+    """The page's address with the view's parameters: filters, panel, incident and language."""
+    base = base.split("?")[0].split("#")[0]
+    return base + ("?" + urlencode(params) if params else "")
 
 
-def department_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Incidents per department, most first, then by name: the order of both the chart and the table."""
-    counts = mapview.department_counts(frame)
-    table = counts.rename_axis("Department").reset_index(name="Incidents")
-    return table.sort_values(["Incidents", "Department"], ascending=[False, True], ignore_index=True)
-
-
-def _by_department(frame: pd.DataFrame) -> None:
-    table = department_table(frame)
-    if table.empty:
-        st.info("No incident in this selection is located to a department.")
-        return
-    touched = frame["departments"].map(lambda v: len(v) if pd.api.types.is_list_like(v) else 0)
-    placed, spanning = int((touched > 0).sum()), int((touched > 1).sum())
-    if spanning:
-        st.caption(f"An incident located to an area counts once in every department the area touches: "
-                   f"{spanning} of these {placed} incidents touch several, so the counts add up to "
-                   f"{int(table['Incidents'].sum())}.")
-    chart = alt.Chart(table).mark_bar().encode(
-        x=alt.X("Incidents:Q", title="Incidents", axis=alt.Axis(tickMinStep=1, format="d")),
-        y=alt.Y("Department:N", sort=table["Department"].tolist(), title=None),
-        tooltip=["Department", "Incidents"])
-    st.altair_chart(chart, width="stretch")
-    st.dataframe(table, hide_index=True, width="stretch")
-
-
-PANELS = ["Timeline", "By department", "Incidents and review", "Export", "Add articles"]
-TABLE_ROWS = 2000
-TABLE_COLUMNS = ["review_status", "date", "type", "place", "departments", "zones", "killed", "wounded",
-                 "quantity_kg", "count", "actors", "reported_by", "geo_precision", "source_count", "language",
-                 "confidence", "title"]
-
-
-STATUS_ORDER = {"needs review": 0, "added": 1, "corrected": 2, "confirmed": 3, "rejected": 4}
-
-
-def table_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """The incidents in the table's order: "needs review" first, then the most recent."""
-    order = frame["review_status"].map(STATUS_ORDER).fillna(5)
-    return frame.assign(_order=order.to_numpy()).sort_values(["_order", "date", "id"], ascending=[True, False, True],
-                                                             na_position="last")
-
-
-def _select(iid: str | None) -> None:
-    """Make ``iid`` the incident under review and clear the table's row selection (a new table key)."""
-    st.session_state["sel_id"] = iid
-    st.session_state["_table_gen"] = st.session_state.get("_table_gen", 0) + 1
-
-
-def _table(frame: pd.DataFrame, everything: pd.DataFrame, path: Path, articles: dict[str, dict]) -> None:
-    """The incident table and the review panel of the incident chosen in it.
-
-    The panel follows the incident's id (``sel_id`` in the session and ``incident=`` in the URL), never the row
-    position: a review re-sorts the table, and the same row then holds another incident. The table's key
-    changes whenever its order does or the id is set by a button, so a row selection always refers to the
-    order it was made in.
-    """
-    done = st.session_state.pop(REVIEW_MESSAGE, None)
-    if done:
-        _select(st.session_state.get("sel_id"))
-        st.success(escape.markdown(done))
-    frame = table_order(frame)
-    if len(frame) > TABLE_ROWS:
-        st.caption(f"The first {TABLE_ROWS:,} of {len(frame):,} incidents; the exports hold them all.")
-        frame = frame.head(TABLE_ROWS)
-    ids = frame["id"].tolist()
-    view = frame.reindex(columns=TABLE_COLUMNS).copy()  # a store from before a column shows it empty
-    view["date"] = [mapview.date_text(r) for r in frame[["date", "date_end", "date_precision"]].to_dict("records")]
-    for col in ("departments", "zones", "actors"):
-        view[col] = view[col].map(lambda v: ", ".join(v or []))
-    digest = hashlib.blake2b("\n".join(ids).encode(), digest_size=8).hexdigest()
-    key = f"incident_table_{st.session_state.get('_table_gen', 0)}_{digest}"
-    event = st.dataframe(view, hide_index=True, width="stretch", key=key, on_select="rerun",
-                         selection_mode="single-row")
-    rows = list(event.selection.rows) if event and event.selection else []
-    last_key, last_rows = st.session_state.get("_table_pick", (None, []))
-    if rows and 0 <= rows[0] < len(ids):
-        st.session_state["sel_id"] = ids[rows[0]]
-    elif key == last_key and last_rows:  # the analyst cleared the selection
-        st.session_state["sel_id"] = None
-    st.session_state["_table_pick"] = (key, rows)
-
-    pending = [i for i, s in zip(ids, frame["review_status"], strict=True) if s == "needs review"]
-    iid = st.session_state.get("sel_id")
-    following = [i for i in pending if i != iid]
-    st.button("Next needing review", key="review_next", disabled=not following, on_click=_select,
-              args=(following[0] if following else None,),
-              help=f"{len(pending)} incident(s) in this selection need review." if pending
-              else "No incident in this selection needs review.")
-    if not iid:
-        st.caption("Select a row to read its article with the evidence highlighted.")
-        return
-    match = everything[everything["id"] == iid]
-    if match.empty:
-        st.info("The incident chosen before is not in the store any more; select another row.")
-        return
-    row = match.iloc[0]
-    if iid not in set(ids):
-        st.caption(escape.markdown(f"This incident ({row['review_status']}) is outside the current filters."))
-    record = articles.get(row["article"])
-    if record:
-        st.html(article_html(record, int(row["evidence_start"]), int(row["evidence_end"])))
-    reviews = ReviewStore(reviews_path(path))
-    review_panel(row, reviews)
-    if record:
-        add_incident_form(record, reviews)
-
-
-def article_html(record: dict, start: int, end: int) -> str:
-    """An article as HTML, everything escaped, with the evidence sentence in ``<mark>``.
-
-    The article's URL is a link ("original") only when it is http(s); any other URL is shown as plain text.
-    """
-    text = record["text"]
-    title = escape.html_text(escape.text(record.get("title")) or record["name"])
-    meta = " · ".join(escape.html_text(x) for x in map(escape.text, (record.get("outlet"), record.get("published"),
-                                                                     record.get("byline"))) if x)
-    url = escape.text(record.get("url")).strip()
-    link = ""
-    if url:
-        link = " · " + (escape.link(url, "original") if escape.safe_url(url) else escape.html_text(url))
-    body = (escape.html_text(text[:start]) + "<mark>" + escape.html_text(text[start:end]) + "</mark>"
-            + escape.html_text(text[end:])).replace("\n\n", "</p><p>")
-    return (f"<div style='max-height:420px;overflow:auto;border:1px solid #ddd;padding:8px 12px'>"
-            f"<h4 style='margin:0'>{title}</h4><div style='color:#666'>{meta}{link}</div><p>{body}</p></div>")
-
-
-def _exports(frame: gpd.GeoDataFrame, basemap: str, shade: bool) -> None:
-    # Files are made when a button is pressed (deferred data), not on every rerun: a filter change on a large
-    # store must not serialise every export. on_click="ignore": a click that also reran the script re-registered
-    # every deferred file under a new id while the browser was fetching the old one ("Deferred file ... not
-    # found"), and the download spun forever. Fixed keys keep each button's id stable across reruns.
-    st.caption(f"The {len(frame)} incidents of the current filter, with the properties of the CLI export.")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("GeoJSON", lambda: export.geojson_bytes(frame), "incidents.geojson", "application/geo+json",
-                       key="dl_geojson", on_click="ignore")
-    c2.download_button("GeoJSON per type (zip)", lambda: export.geojson_zip_bytes(frame), "incidents-by-type.zip",
-                       "application/zip", key="dl_zip", on_click="ignore")
-    c3.download_button("CSV", lambda: export.csv_bytes(frame), "incidents.csv", "text/csv", key="dl_csv",
-                       on_click="ignore")
-    c4.download_button("Map (standalone HTML)", lambda: standalone_map_html(_map(frame, basemap, shade)),
-                       "incident-map.html", "text/html", key="dl_html", on_click="ignore")
-
-
-def standalone_map_html(fmap) -> bytes:
-    """The map as one HTML file that works offline: Leaflet and plugins inlined."""
-    return assets.inline(fmap.get_root().render()).encode("utf-8")
+def _copy_link(where) -> None:
+    """A popover with the view's link in a code block (its copy button puts it on the clipboard)."""
+    with where.popover(t("ui.link"), icon=":material/link:"):
+        st.caption(t("ui.link.help"))
+        st.code(share_link(st.context.url or "", st.session_state.get("_url_params", {})), language=None,
+                wrap_lines=True)
 
 
 def main() -> None:
     """Render the dashboard; a failure shows as a sentence, its traceback goes to the server's log only."""
-    st.set_page_config(page_title=t("app.page_title"), page_icon="🗺️", layout="wide")
+    # initial_sidebar_state="auto": Streamlit starts the sidebar (the filters) collapsed on narrow screens
+    st.set_page_config(page_title=t("app.page_title"), page_icon="🗺️", layout="wide",
+                       initial_sidebar_state="auto")
     try:
         _main()
     except IncidentMapError as exc:  # a refused store, a missing gazetteer: the message says what to do
@@ -456,8 +343,7 @@ def main() -> None:
 
 def _failed() -> None:
     LOG.exception("the dashboard failed to draw")
-    st.error("Something went wrong while drawing this view, and it was left out. Changing or clearing the "
-             "filters, or reloading the page, usually helps; the details are in the server's log.")
+    st.error(t("ui.failed"))
 
 
 def _store_version(path: Path) -> float:
@@ -476,8 +362,10 @@ def _main() -> None:
     flt = _sidebar(options)
     chosen = query.apply(frame, flt)
     st.title(t("app.title"))
-    st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: "
-               f"{escape.markdown(store.label(path))}")
+    head, link = st.columns([5, 1], vertical_alignment="center")
+    head.caption(t("ui.matching", shown=i18n.number(len(chosen), lang()), total=i18n.number(len(frame), lang()),
+                   store=escape.markdown(store.label(path))))
+    link = link.empty()  # filled last, when the URL of this view is known
     _figures(chosen)
     fmap = _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
     # returned_objects=[]: panning and clicking the map never rerun the script; render=False: st_folium renders
@@ -488,17 +376,25 @@ def _main() -> None:
         st.caption(f"{unlocated} incident(s) have no known place and are listed below but not drawn.")
     # A radio rather than st.tabs: the chosen panel survives the reruns that a row selection or a review causes,
     # and only the chosen panel is computed.
-    view = st.radio("Panel", PANELS, horizontal=True, key="f_view", label_visibility="collapsed")
+    language = lang()
+    view = st.radio(t("ui.panel"), PANELS, horizontal=True, key="f_view", label_visibility="collapsed",
+                    format_func=lambda p: i18n.text(f"ui.panel.{p}", language))
     try:
-        if view == "Timeline":
-            _timeline(chosen)
-        elif view == "By department":
-            _by_department(chosen)
-        elif view == "Incidents and review":
-            _table(chosen, frame, path, _articles(str(path), mtime))
-        elif view == "Export":
-            # The file gets a map of its own: st_folium has already rendered ``fmap``.
-            _exports(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
+        if view == "timeline":
+            timeline(chosen)
+        elif view == "departments":
+            by_department(chosen)
+        elif view == "summaries":
+            summaries_panel(chosen)
+        elif view == "review":
+            table_panel(chosen, frame, path, _articles(str(path), mtime))
+        elif view == "audit":
+            audit_panel(ReviewStore(reviews_path(path)), frame)
+        elif view == "export":
+            # The file gets a map of its own: st_folium has already rendered ``fmap``. The settings are read
+            # now: the file is made when its button is pressed, outside this run and its session state.
+            basemap, shade = st.session_state["f_basemap"], st.session_state["f_shade"]
+            export_panel(chosen, flt, lambda: _map(chosen, basemap, shade))
         else:
             upload_tab(path, on_saved=_clear_caches)
     except Exception:  # one panel failing leaves the map and the figures above it in place
@@ -506,3 +402,4 @@ def _main() -> None:
     finally:
         # last: the table may have changed the incident under review
         _sync_url(flt, *options["dates"])
+        _copy_link(link)

@@ -9,11 +9,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard import escape, mapview, pipeline
+from dashboard import escape, i18n, pipeline
 from dashboard.corpus import Article, ReadError, parse_article
 from dashboard.errors import ExtractionTimeout, IncidentMapError
 from dashboard.extraction import Extractor
 from dashboard.gazetteer import default_gazetteer
+from dashboard.taxonomy import incident_types
+from dashboard.ui_i18n import lang, t
+from dashboard.ui_review import date_label
 
 #: Seconds one article's preview may take (a 600-word article takes a few milliseconds).
 UPLOAD_BUDGET_S = 20.0
@@ -59,6 +62,11 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out).replace("\n\n", "</p><p>")
 
 
+def _figure(value, decimals: int = 0) -> str:
+    """A figure as the session's language writes it; blank when the article gives none."""
+    return "" if value is None else i18n.number(value, lang(), decimals=decimals)
+
+
 #: Session-state key of what the last save did, shown after the rerun that redraws the map and the counts.
 SAVE_MESSAGES = "upload_saved"
 
@@ -74,57 +82,55 @@ def upload_tab(store_file: Path, on_saved: Callable[[], None] | None = None) -> 
             st.success(message)
         else:  # plain text, not markdown: file names are untrusted
             st.text(message)
-    st.caption("`.txt`, `.md` or `.html` news articles, several at once. Given metadata overrides what the text says. "
-               "Re-uploading an unchanged article changes nothing; a different article with a stored name is stored "
-               "beside it under a distinct name.")
-    files = st.file_uploader("Articles", type=["txt", "md", "html", "htm"], accept_multiple_files=True,
+    st.caption(t("upload.help"))
+    files = st.file_uploader(t("upload.files"), type=["txt", "md", "html", "htm"], accept_multiple_files=True,
                              key="upload_files")
     a, b, c = st.columns(3)
-    published = a.date_input("Publication date (optional)", value=None, key="upload_published")
-    url = b.text_input("URL (optional)", key="upload_url")
-    outlet = c.text_input("Outlet (optional)", key="upload_outlet")
+    published = a.date_input(t("upload.published"), value=None, key="upload_published",
+                             format="DD/MM/YYYY" if lang() == "es" else "YYYY/MM/DD")
+    url = b.text_input(t("upload.url"), key="upload_url")
+    outlet = c.text_input(t("upload.outlet"), key="upload_outlet")
     if not files:
         return
     articles, errors = _parse(files, published, url, outlet)
     for err in errors:
-        st.error(escape.markdown(f"Not added: {err.reason}"))
+        st.error(escape.markdown(t("upload.not_added", reason=err.reason)))
     if not articles:
         return
     extractor = Extractor(default_gazetteer())
-    progress = st.progress(0.0, text="Reading the articles…")
+    progress = st.progress(0.0, text=t("upload.reading"))
     previews = preview(articles, extractor, UPLOAD_BUDGET_S, lambda n, total: progress.progress(
-        n / total, text=f"Read {n} of {total} article(s)"))
+        n / total, text=t("upload.read", n=n, total=total)))
+    types = incident_types()
     progress.empty()
     for art, incidents, problem in previews:
         title = f" · {art.title}" if art.title else ""
         language = f" · {art.language}" if art.language else ""
         # an expander label is Markdown (images included): the file name and title must show as written
-        with st.expander(escape.markdown(f"{art.name}: {len(incidents)} incident(s){language}{title}"),
-                         expanded=True):
+        with st.expander(escape.markdown(t("upload.found", name=art.name, n=len(incidents), language=language,
+                                           title=title)), expanded=True):
             if problem:
                 st.error(escape.markdown(problem))
             elif incidents:
                 st.dataframe(pd.DataFrame([{
-                    "type": i.type, "date": mapview.date_text(vars(i)), "place": i.place, "killed": i.killed,
-                    "wounded": i.wounded, "kg": i.quantity_kg, "count": i.count, "background": i.background}
+                    t("field.type"): types[i.type].label_in(lang()) if i.type in types else i.type,
+                    t("field.date"): date_label(vars(i), lang()), t("field.place"): escape.text(i.place),
+                    t("field.killed"): _figure(i.killed), t("field.wounded"): _figure(i.wounded),
+                    t("field.quantity_kg"): _figure(i.quantity_kg, 1), t("field.count"): _figure(i.count),
+                    t("field.background"): t("export.yes") if i.background else t("export.no")}
                     for i in incidents]), hide_index=True, width="stretch")
             else:
-                lang = extractor.language_of(art)
-                st.caption(escape.markdown(
-                    f"No incident found in this article (read as {art.language or 'undetermined'}, with the "
-                    f"'{lang}' language pack). The extractor looks for seizures, labs and airstrips destroyed, "
-                    "eradication, arrests, ambushes and armed attacks, each with a date or place in the text; a "
-                    "wrong language can be set with a 'language' field in the article's front matter."))
+                pack = extractor.language_of(art)
+                st.caption(escape.markdown(t("upload.none", language=art.language or t("upload.undetermined"),
+                                             pack=pack)))
             st.html("<div style='max-height:300px;overflow:auto;border:1px solid #ddd;padding:6px 10px'><p>"
                     + highlighted(art.text, [(i.evidence_start, i.evidence_end) for i in incidents]) + "</p></div>")
-    if st.button(f"Save {len(articles)} article(s) to the store", type="primary", key="upload_save"):
-        with st.spinner("Extracting and saving…"):
+    if st.button(t("upload.save", n=len(articles)), type="primary", key="upload_save"):
+        with st.spinner(t("upload.saving")):
             report = pipeline.ingest(articles, store_file, errors)
-        messages = [("success", f"{len(report.added)} added, {len(report.updated)} changed and re-extracted, "
-                                f"{len(report.unchanged)} unchanged. The store now holds {report.incidents} "
-                                "incidents.")]
-        messages += [("text", f"Another article is already stored as {given}; this one is stored as {stored}.")
-                     for given, stored in report.renamed]
+        messages = [("success", t("upload.saved", added=len(report.added), updated=len(report.updated),
+                                  unchanged=len(report.unchanged), incidents=i18n.number(report.incidents, lang())))]
+        messages += [("text", t("upload.renamed", given=given, stored=stored)) for given, stored in report.renamed]
         st.session_state[SAVE_MESSAGES] = messages
         if on_saved:
             on_saved()

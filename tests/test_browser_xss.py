@@ -175,6 +175,7 @@ def test_table_article_view_and_review_show_hostile_text_literally(hostile, brow
     _page_ready(page)
     grid = page.locator("[data-testid='stDataFrame']:visible").first
     _open_panel(page, "Incidents and review", grid)
+    grid = page.locator("[data-testid='stDataFrame']:visible").first
     article = page.locator("[data-testid='stHtml']").first
     for _ in range(10):  # the grid draws on a canvas after it appears
         page.wait_for_timeout(1000)
@@ -188,29 +189,36 @@ def test_table_article_view_and_review_show_hostile_text_literally(hostile, brow
             continue
     # the table's cells hold the text as is (the grid keeps an accessible copy of the cells it draws on its
     # canvas), and so does the audit trail of the corrections
-    grid.locator("td").filter(has_text="top.__pwned=14").first.wait_for(state="attached", timeout=30000)
+    # (the default columns hold the corrected place; the actors and title are in the trail and the article view)
+    grid.locator("td").filter(has_text="top.__pwned=12").first.wait_for(state="attached", timeout=30000)
     cells = [c.strip() for c in grid.locator("td").all_inner_texts()]
-    assert cells.count(PLACE) == 2 and cells.count(TITLE) == 2, json.dumps(cells)
-    assert cells.count(f"{ACTOR}, Shining Path") == 2  # the corrected actors
+    assert cells.count(PLACE) == 2, json.dumps(cells)
     trail = page.locator("[data-testid='stDataFrame']:visible").nth(1)
     trail.scroll_into_view_if_needed()
     trail.locator("td").filter(has_text="top.__pwned=16").first.wait_for(state="attached", timeout=30000)
     trail_cells = [c.strip() for c in trail.locator("td").all_inner_texts()]
     assert PLACE in trail_cells and NOTE in trail_cells, json.dumps(trail_cells)
+    assert f"{ACTOR}, Shining Path" in trail_cells  # the corrected actors
     assert article.locator("h4").inner_text() == TITLE
     assert article.locator("mark").inner_text() in (SEIZURE, AMBUSH)
     # the one link in the article view carries the hostile address intact in its attribute (or none at all, when
     # Streamlit's HTML sanitiser drops it); nothing else is markup
     assert [a.get_attribute("href") in (URL, None) for a in article.locator("a").all()] == [True]
     assert article.locator("img, svg, script").count() == 0
-    # the correction form: a place that is no gazetteer name comes back in an error message, as typed
-    place = page.get_by_label("Place (names or gazetteer ids, comma-separated)")
-    typed = "![p](http://203.0.113.9/pwned-place.png) **b** ${top.__pwned=17}"
-    place.fill(typed)
-    page.get_by_role("button", name="Save corrections").click()
+    # the correction form: a date that is no date comes back in an error message, as typed
+    day = page.get_by_label("Date (YYYY-MM-DD)").first
+    typed = "![p](http://203.0.113.9/pwned-date.png) **b** ${top.__pwned=17}"
+    day.fill(typed)
     error = page.locator("[data-testid='stAlertContentError']").first
-    error.wait_for(timeout=30000)
-    assert error.inner_text() == f"No place called {typed!r} in the gazetteer."
+    for attempt in range(3):  # a rerun still drawing the page may swallow the click: click again
+        page.get_by_role("button", name="Save corrections").click()
+        try:
+            error.wait_for(timeout=20000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+    assert error.inner_text() == f"Date {typed!r} is not a date (YYYY-MM-DD)."
     page.locator("[data-testid='stMain']").screenshot(path=str(tmp / "xss-review.png"))
     w.assert_inert()
     w.context.close()

@@ -6,7 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import escape, pipeline, store
-from dashboard.ui import article_html, headline
+from dashboard.ui import headline
+from dashboard.ui_table import article_html
 from tests.conftest import SEEDS
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -84,7 +85,7 @@ def test_filter_state_comes_from_the_url(store_file, monkeypatch):
 def test_headline_figures(store_file):
     frame = store.load(store_file)
     assert headline(frame[frame["type"] == "seizure"]) == {
-        "Incidents": 2, "Killed": 0, "Wounded": 0, "Kilograms seized": 3417.0, "Airstrips destroyed": 0}
+        "incidents": 2, "killed": 0, "wounded": 0, "kg": 3417.0, "airstrips": 0}
 
 
 def test_article_html_escapes_and_marks_evidence():
@@ -161,19 +162,15 @@ def test_article_html_links_only_http_urls():
 
 def test_review_messages_show_typed_text_literally():
     def app():
-        from dashboard.ui_review import _place_ids, _valid_dates
+        from dashboard.ui_review import _valid_dates
         from tests.test_ui import HOSTILE_MD
 
         _valid_dates({"date": HOSTILE_MD})
-        _place_ids(HOSTILE_MD)  # no comma or semicolon: one name
 
     at = AppTest.from_function(app, default_timeout=60)
     at.run()
     assert not at.exception
-    assert [_markdown_literal(e.value) for e in at.error] == [
-        f"date {HOSTILE_MD!r} is not a date (YYYY-MM-DD).",
-        f"No place called {HOSTILE_MD!r} in the gazetteer.",
-    ]
+    assert [_markdown_literal(e.value) for e in at.error] == [f"Date {HOSTILE_MD!r} is not a date (YYYY-MM-DD)."]
 
 
 def test_review_error_from_the_store_is_plain_text(store_file, tmp_path, monkeypatch):
@@ -272,14 +269,18 @@ def _decisions(db) -> list[tuple[str, str]]:
     return [(e.incident_id, e.new) for e in ReviewStore(reviews_path(db)).history() if e.field == "status"]
 
 
+def _row_of(at, day: str, kind: str) -> int:
+    """The table row showing the incident of ``kind`` (its label) on ``day`` (as the table writes it)."""
+    view = at.dataframe[0].value
+    return next(n for n, r in enumerate(view.to_dict("records")) if r["Date"] == day and r["Type"] == kind)
+
+
 def test_review_follows_the_incident_not_the_row(own_store):
     ambush = _incident(own_store, "ambush", "2017-03-18")
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
-    at.radio(key="f_view").set_value("Incidents and review").run()
-    # the table's order: "needs review", most recent first; the 18 March ambush is the 6th of 9 (index 5)
-    order = [r["date"] for r in at.dataframe[0].value.to_dict("records")]
-    _select_row(at, order.index("2017-03-18"))
+    at.radio(key="f_view").set_value("review").run()
+    _select_row(at, _row_of(at, "18 Mar 2017", "Ambush"))
     assert at.query_params["incident"] in (ambush["id"], [ambush["id"]])
     at.button(key=f"confirm_{ambush['id']}").click().run()
     assert not at.exception
@@ -291,14 +292,20 @@ def test_review_follows_the_incident_not_the_row(own_store):
     assert f"**Review** · {panel} · status: confirmed" in [m.value for m in at.markdown]
     at.button(key=f"confirm_{ambush['id']}").click().run()
     assert _decisions(own_store) == [(ambush["id"], "confirmed")] * 2
-    # only when asked: the next incident needing review, the most recent one (the 22 July lab)
-    lab = _incident(own_store, "lab_dismantling", "2017-07-22")
+    # only when asked: the next incident needing review is the one with the lowest confidence
+    frame = store.load(own_store)
+    pending = frame[~frame["background"] & (frame["id"] != ambush["id"])].sort_values("confidence")
+    assert pending["confidence"].iloc[0] < pending["confidence"].iloc[1]  # one lowest, whatever the order rule
+    lowest = pending.iloc[0]
     at.button(key="review_next").click().run()
-    assert at.query_params["incident"] in (lab["id"], [lab["id"]])
-    at.button(key=f"reject_{lab['id']}").click().run()
+    assert at.query_params["incident"] in (lowest["id"], [lowest["id"]])
+    at.button(key=f"reject_{lowest['id']}").click().run()
     assert not at.exception
-    assert at.success[0].value.startswith(escape.markdown(f"Rejected: lab dismantling, 22 Jul 2017, {lab['place']}"))
-    assert _decisions(own_store) == [(ambush["id"], "confirmed")] * 2 + [(lab["id"], "rejected")]
+    assert at.success[0].value.startswith(escape.markdown("Rejected: ")) and lowest["id"] != ambush["id"]
+    assert _decisions(own_store) == [(ambush["id"], "confirmed")] * 2 + [(lowest["id"], "rejected")]
+    # then the second lowest
+    at.button(key="review_next").click().run()
+    assert at.query_params["incident"] in (pending.iloc[1]["id"], [pending.iloc[1]["id"]])
 
 
 def test_review_opens_the_incident_in_the_url(own_store):
@@ -306,7 +313,7 @@ def test_review_opens_the_incident_in_the_url(own_store):
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params["incident"] = arrest["id"]
     at.run()
-    at.radio(key="f_view").set_value("Incidents and review").run()
+    at.radio(key="f_view").set_value("review").run()
     at.button(key=f"confirm_{arrest['id']}").click().run()
     assert _decisions(own_store) == [(arrest["id"], "confirmed")]
 
@@ -314,7 +321,7 @@ def test_review_opens_the_incident_in_the_url(own_store):
 def test_selected_row_then_rejected_filter_shows_no_traceback(own_store):
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
-    at.radio(key="f_view").set_value("Incidents and review").run()
+    at.radio(key="f_view").set_value("review").run()
     _select_row(at, 8)  # the last of the 9 rows
     at.multiselect(key="f_status").set_value(["rejected"]).run()  # none is rejected: an empty table
     assert not at.exception
@@ -404,7 +411,7 @@ def _chart_specs(at) -> list[dict]:
 
 def test_department_chart_and_table_share_their_order_and_say_how_areas_count(app):
     app.run()
-    app.radio(key="f_view").set_value("By department").run()
+    app.radio(key="f_view").set_value("departments").run()
     assert not app.exception
     table = app.dataframe[0].value
     (spec,) = _chart_specs(app)
@@ -429,12 +436,12 @@ def test_a_correction_says_what_changed(own_store):
     at = AppTest.from_file(APP, default_timeout=90)
     at.query_params["incident"] = ambush["id"]
     at.run()
-    at.radio(key="f_view").set_value("Incidents and review").run()
+    at.radio(key="f_view").set_value("review").run()
     next(n for n in at.number_input if n.label == "Killed").set_value(4)
     next(b for b in at.button if b.label == "Save corrections").click()
     at.run()
     assert not at.exception
     assert [s.value for s in at.success] == [
-        escape.markdown(f"Corrected: ambush, 18 Mar 2017, {ambush['place']} (killed).")]
+        escape.markdown(f"Corrected: ambush, 18 Mar 2017, {ambush['place']} (Killed).")]
     panel = escape.markdown(f"ambush, 18 Mar 2017, {ambush['place']}")
     assert f"**Review** · {panel} · status: corrected" in [m.value for m in at.markdown]
