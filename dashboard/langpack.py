@@ -251,6 +251,37 @@ def _compiled_all(pack: LanguagePack, keys: tuple[str, ...], flags: int) -> tupl
     return pack.compile_all(pack.section(*keys), flags)
 
 
+def literal_trie(words) -> str:
+    """A regular expression (no groups) matching any of ``words`` literally, written as a prefix tree.
+
+    It matches what the plain alternation of the words sorted longest first matches (at each position the
+    longest word there, then shorter ones on backtracking), but Python's engine tries one branch per letter
+    instead of every word in turn: several times faster over a long text.
+
+    Examples
+    --------
+    >>> literal_trie(["ab", "abc", "b"])
+    '(?:ab(?:c)?|b)'
+    """
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def branch(node: dict) -> str:
+        kids = [re.escape(ch) + branch(child) for ch, child in sorted(node.items()) if ch]
+        if not kids:
+            return ""
+        body = kids[0] if len(kids) == 1 else "(?:" + "|".join(kids) + ")"
+        # greedy: the longer words through this node first, the one ending here on backtracking
+        return f"(?:{body})?" if "" in node else body
+
+    # no words: a pattern that never matches; the empty word alone: one that matches everywhere
+    return branch(root) if root else "(?!)"
+
+
 def _alt(words) -> str:
     """An alternation of literal words and phrases (spaces match any run of white space)."""
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
@@ -276,4 +307,4 @@ def load_pack(code: str = DEFAULT_LANGUAGE) -> LanguagePack:
     return LanguagePack(code=spec.get("code", code), name=spec.get("name", code), spec=spec)
 
 
-__all__ = ["LanguagePack", "RelativeDate", "TriggerSet", "available_languages", "load_pack"]
+__all__ = ["LanguagePack", "RelativeDate", "TriggerSet", "available_languages", "literal_trie", "load_pack"]

@@ -93,9 +93,10 @@ def find_dates(text: str, pack: LanguagePack | None = None,
             k += 1
         return True
 
-    months = _clip(_windows(_month_cues(pack), lower), within)
+    seen: dict[str, list[int]] = {}  # where each cue word starts a word: several patterns share cue words
+    months = _clip(_windows(_month_cues(pack), lower, seen), within)
     for kind, rx, cue in _shapes(pack):
-        windows = months if cue == ("month",) else _clip(_windows(cue, lower) if cue else None, within)
+        windows = months if cue == ("month",) else _clip(_windows(cue, lower, seen) if cue else None, within)
         for m in _finditer(rx, text, windows):
             if free(*m.span()):
                 mention = _absolute(kind, m, pack)
@@ -103,7 +104,7 @@ def find_dates(text: str, pack: LanguagePack | None = None,
                     bisect.insort(taken, m.span())
                     found.append(mention)
     for rel in pack.relative_dates:
-        windows = _clip(_windows(rel.cue, lower) if rel.cue else None, within)
+        windows = _clip(_windows(rel.cue, lower, seen) if rel.cue else None, within)
         if windows == []:
             continue
         for m in _finditer(rel.pattern, text, windows):
@@ -119,25 +120,37 @@ def find_dates(text: str, pack: LanguagePack | None = None,
 _REACH = 90
 
 
-def _windows(cues: tuple[str, ...], lower: str) -> list[tuple[int, int]]:
+def _windows(cues: tuple[str, ...], lower: str, seen: dict[str, list[int]] | None = None) -> list[tuple[int, int]]:
     """Merged spans of text around the cue words (lower-case substrings).
 
     They are the only places a cued pattern can match; substring search is far cheaper than a regular expression
-    over the whole article.
+    over the whole article. ``seen`` keeps the offsets of each cue word found in ``lower``, for the next call.
     """
     hits = []
     for cue in cues:
-        k = lower.find(cue)
-        while k != -1:
-            if k == 0 or not lower[k - 1].isalpha():  # a word that starts with the cue ("mar" not in "summary")
-                hits.append((max(0, k - _REACH), min(len(lower), k + len(cue) + _REACH)))
-            k = lower.find(cue, k + 1)
+        starts = seen.get(cue) if seen is not None else None
+        if starts is None:
+            starts = _word_starts(cue, lower)
+            if seen is not None:
+                seen[cue] = starts
+        hits += [(max(0, k - _REACH), min(len(lower), k + len(cue) + _REACH)) for k in starts]
     out: list[tuple[int, int]] = []
     for a, b in sorted(hits):
         if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
+    return out
+
+
+def _word_starts(cue: str, lower: str) -> list[int]:
+    """Offsets where ``cue`` starts a word of ``lower`` ("mar" in "marzo", not in "summary")."""
+    out = []
+    k = lower.find(cue)
+    while k != -1:
+        if k == 0 or not lower[k - 1].isalpha():
+            out.append(k)
+        k = lower.find(cue, k + 1)
     return out
 
 
