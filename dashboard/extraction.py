@@ -25,7 +25,7 @@ from dashboard import figures, temporal
 from dashboard.corpus import Article
 from dashboard.errors import ExtractionTimeout
 from dashboard.gazetteer import Gazetteer, Mention, Place, default_gazetteer, rank_candidates
-from dashboard.langpack import DEFAULT_LANGUAGE, LanguagePack, available_languages, load_pack
+from dashboard.langpack import DEFAULT_LANGUAGE, LanguagePack, available_languages, literal_trie, load_pack
 from dashboard.language import detect_language
 from dashboard.taxonomy import Lexicon, load_lexicon
 
@@ -168,8 +168,8 @@ class _PackState:
                 for w in t.keywords:
                     self.keyword_type.setdefault(w, set()).add(k)
         self.no_keywords = [k for k, t in triggers.items() if not t.keywords and k in lex.types]
-        words = sorted(self.keyword_type, key=len, reverse=True)
-        self.keyword_re = re.compile("|".join(map(re.escape, words)) if words else "(?!)")
+        # As a prefix tree: the same matches as the alternation of the keywords longest first, three times faster.
+        self.keyword_re = re.compile(literal_trie(self.keyword_type))
         outlets = sorted(lex.outlets, key=len, reverse=True)
         self.outlet_re = re.compile(r"\b(?:" + "|".join(re.escape(o) for o in outlets) + r")\b")
         p = self.pack
@@ -187,6 +187,10 @@ class _PackState:
         self.definite = p.regex("definite")
         self.plural = p.regex("plural_object")
         self.relative = p.section("relative_pronouns") and "|".join(p.section("relative_pronouns"))
+        # Compiled here, not per trigger: the re module's cache hashes a 3,000-character pattern on every lookup.
+        self.relative_clause = re.compile(r",\s*(?:" + self.relative + r")\b[^,]*,") if self.relative else None
+        self.forces_end = re.compile(p.forces + "$", re.IGNORECASE)
+        self.counted = re.compile("(" + p.num + r")\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE)
         self.recall = p.regex("recall")
         self.report = p.regex("dates", "report_verbs")
         self.tally = p.regex("casualties", "tally")
@@ -245,7 +249,7 @@ class _Run:
         st, sentences = self.st, self.sentences
         # Substring checks find the sentences that hold any type's keywords (most hold none) far faster than
         # running every trigger pattern on every sentence.
-        starts = [s.start for s in sentences]
+        starts = self._starts
         maybe: dict[int, set[str]] = {}
         for m in st.keyword_re.finditer(self.article.text.lower()):
             i = bisect.bisect_right(starts, m.start()) - 1
@@ -314,7 +318,7 @@ class _Run:
         out: dict[int, list] = {}
         anchor: temporal.Resolved | None = None
         text = self.article.text
-        starts = [s.start for s in self.sentences]
+        starts = self._starts
         # One pass over the text is far cheaper than one per sentence; each date goes to its sentence. Only the
         # sentences a date can matter to are read: the lead and those within three of a trigger.
         wanted = sorted({j for i in self.triggered for j in range(i - 3, i + 4) if 0 <= j < len(self.sentences)}
@@ -512,8 +516,7 @@ class _Run:
         """
         st = self.st
         # A relative clause (", who vowed they would ...,") says nothing of the main verb's mood.
-        prefix = re.sub(r",\s*(?:" + st.relative + r")\b[^,]*,", ",", sent.text[:m.start()]) if st.relative else (
-            sent.text[:m.start()])
+        prefix = st.relative_clause.sub(",", sent.text[:m.start()]) if st.relative_clause else sent.text[:m.start()]
         if st.generic and st.generic.search(prefix):
             return True
         clause = re.split(r"[,;:]", sent.text[max(0, m.start() - 60):m.start()])[-1] + m.group()
@@ -523,12 +526,12 @@ class _Run:
         if not obj:
             return False
         lowered = obj.lower()
-        if not self._plural(lowered) or re.search(self.st.pack.forces + "$", lowered, re.IGNORECASE):
+        if not self._plural(lowered) or self.st.forces_end.search(lowered):
             return False
         before = sent.text[max(0, m.start("object") - 40):m.start("object")]
         if self._anaphoric(m, sent):
             return False  # "the airstrips were blown up": ones the article has told of
-        counted = re.search("(" + self.pack.num + r")\s+(?:[\w-]+\s+){0,3}$", before, re.IGNORECASE)
+        counted = self.st.counted.search(before)
         if counted and self.pack.parse_number(counted.group(1)) not in (None, 1.0):
             return False  # "five active clandestine drug labs" (but "a record quantity of coca plants" is no count)
         pos = sent.start + m.start()
@@ -550,7 +553,11 @@ class _Run:
         return bool(self.st.plural and self.st.plural.search(word))
 
     def _index(self, sent: Sentence) -> int:
-        return bisect.bisect_left([s.start for s in self.sentences], sent.start)
+        return bisect.bisect_left(self._starts, sent.start)
+
+    @functools.cached_property
+    def _starts(self) -> list[int]:
+        return [s.start for s in self.sentences]
 
     def _date_for(self, m: re.Match, i: int, sent: Sentence) -> tuple[temporal.Resolved | None, int]:
         """The event's date and how firmly the text ties it to the trigger (see ``_Candidate``)."""

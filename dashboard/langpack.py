@@ -89,9 +89,11 @@ class LanguagePack:
                       + digits)
         if nums.get("space_groups"):
             digits = r"\d{1,3}(?: \d{3})+(?:[.,]\d+)?(?![\d.,])|" + digits
-        units = nums.get("units", [])
-        tens = nums.get("tens", [])
-        scales = list(nums.get("scales", {}))
+        # Each of these is one word, followed in every use by a space or a word's end: which one is tried first
+        # does not change what matches, so they are sorted longest first for the prefix tree (see _alt).
+        units = sorted(nums.get("units", []), key=len, reverse=True)
+        tens = sorted(nums.get("tens", []), key=len, reverse=True)
+        scales = sorted(nums.get("scales", {}), key=len, reverse=True)
         joiner = nums.get("joiner", r"[- ]")
         # the word between tens and units or after a scale: "treinta y dos", "two hundred and five" (pack data)
         conj = nums.get("conjunction", "(?!)")
@@ -251,9 +253,46 @@ def _compiled_all(pack: LanguagePack, keys: tuple[str, ...], flags: int) -> tupl
     return pack.compile_all(pack.section(*keys), flags)
 
 
+def literal_trie(words, spaces: bool = False) -> str:
+    """A regular expression (no groups) matching any of ``words`` literally, written as a prefix tree.
+
+    It matches what the plain alternation of the words sorted longest first matches (at each position the
+    longest word there, then shorter ones on backtracking), but Python's engine tries one branch per letter
+    instead of every word in turn: several times faster over a long text. ``spaces``: a space in a word matches
+    any run of white space, as in :func:`_alt`.
+
+    Examples
+    --------
+    >>> literal_trie(["ab", "abc", "b"])
+    '(?:ab(?:c)?|b)'
+    """
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def branch(node: dict) -> str:
+        kids = [(r"\s+" if spaces and ch == " " else re.escape(ch)) + branch(child)
+                for ch, child in sorted(node.items()) if ch]
+        if not kids:
+            return ""
+        body = kids[0] if len(kids) == 1 else "(?:" + "|".join(kids) + ")"
+        # greedy: the longer words through this node first, the one ending here on backtracking
+        return f"(?:{body})?" if "" in node else body
+
+    # no words: a pattern that never matches; the empty word alone: one that matches everywhere
+    return branch(root) if root else "(?!)"
+
+
 def _alt(words) -> str:
-    """An alternation of literal words and phrases (spaces match any run of white space)."""
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    """An alternation of literal words and phrases, longest first (spaces match any run of white space).
+
+    Written as a prefix tree (:func:`literal_trie`): number words are tried at every word of a sentence, and
+    trying a hundred of them in turn was the slowest part of reading figures. No words: the empty pattern.
+    """
+    return literal_trie(words, spaces=True) if words else ""
 
 
 def available_languages() -> list[str]:
@@ -276,4 +315,4 @@ def load_pack(code: str = DEFAULT_LANGUAGE) -> LanguagePack:
     return LanguagePack(code=spec.get("code", code), name=spec.get("name", code), spec=spec)
 
 
-__all__ = ["LanguagePack", "RelativeDate", "TriggerSet", "available_languages", "load_pack"]
+__all__ = ["LanguagePack", "RelativeDate", "TriggerSet", "available_languages", "literal_trie", "load_pack"]

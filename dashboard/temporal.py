@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from dashboard.langpack import LanguagePack, load_pack
+from dashboard.langpack import LanguagePack, literal_trie, load_pack
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,10 @@ class Resolved:
 @functools.lru_cache(maxsize=16)
 def _shapes(pack: LanguagePack) -> tuple[tuple[str, re.Pattern, tuple[str, ...]], ...]:
     months = sorted(pack.section("dates", "months", default={}), key=len, reverse=True)
-    month_alt = "|".join(re.escape(m) for m in months)
+    # Prefix trees match as the alternations longest first do, and are tried far faster at every word.
+    month_alt = literal_trie(months) if months else ""
     parts = sorted(pack.section("dates", "month_parts", default={}), key=len, reverse=True)
-    part_alt = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts) or "(?!)"
+    part_alt = literal_trie(parts, spaces=True) if parts else "(?!)"
 
     def month(g: str) -> str:
         return rf"(?P<{g}>(?:{month_alt}))\.?"
@@ -93,9 +94,10 @@ def find_dates(text: str, pack: LanguagePack | None = None,
             k += 1
         return True
 
-    months = _clip(_windows(_month_cues(pack), lower), within)
+    seen: dict[str, list[int]] = {}  # where each cue word starts a word: several patterns share cue words
+    months = _clip(_windows(_month_cues(pack), lower, seen), within)
     for kind, rx, cue in _shapes(pack):
-        windows = months if cue == ("month",) else _clip(_windows(cue, lower) if cue else None, within)
+        windows = months if cue == ("month",) else _clip(_windows(cue, lower, seen) if cue else None, within)
         for m in _finditer(rx, text, windows):
             if free(*m.span()):
                 mention = _absolute(kind, m, pack)
@@ -103,7 +105,7 @@ def find_dates(text: str, pack: LanguagePack | None = None,
                     bisect.insort(taken, m.span())
                     found.append(mention)
     for rel in pack.relative_dates:
-        windows = _clip(_windows(rel.cue, lower) if rel.cue else None, within)
+        windows = _clip(_windows(rel.cue, lower, seen) if rel.cue else None, within)
         if windows == []:
             continue
         for m in _finditer(rel.pattern, text, windows):
@@ -119,25 +121,37 @@ def find_dates(text: str, pack: LanguagePack | None = None,
 _REACH = 90
 
 
-def _windows(cues: tuple[str, ...], lower: str) -> list[tuple[int, int]]:
+def _windows(cues: tuple[str, ...], lower: str, seen: dict[str, list[int]] | None = None) -> list[tuple[int, int]]:
     """Merged spans of text around the cue words (lower-case substrings).
 
     They are the only places a cued pattern can match; substring search is far cheaper than a regular expression
-    over the whole article.
+    over the whole article. ``seen`` keeps the offsets of each cue word found in ``lower``, for the next call.
     """
     hits = []
     for cue in cues:
-        k = lower.find(cue)
-        while k != -1:
-            if k == 0 or not lower[k - 1].isalpha():  # a word that starts with the cue ("mar" not in "summary")
-                hits.append((max(0, k - _REACH), min(len(lower), k + len(cue) + _REACH)))
-            k = lower.find(cue, k + 1)
+        starts = seen.get(cue) if seen is not None else None
+        if starts is None:
+            starts = _word_starts(cue, lower)
+            if seen is not None:
+                seen[cue] = starts
+        hits += [(max(0, k - _REACH), min(len(lower), k + len(cue) + _REACH)) for k in starts]
     out: list[tuple[int, int]] = []
     for a, b in sorted(hits):
         if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
+    return out
+
+
+def _word_starts(cue: str, lower: str) -> list[int]:
+    """Offsets where ``cue`` starts a word of ``lower`` ("mar" in "marzo", not in "summary")."""
+    out = []
+    k = lower.find(cue)
+    while k != -1:
+        if k == 0 or not lower[k - 1].isalpha():
+            out.append(k)
+        k = lower.find(cue, k + 1)
     return out
 
 

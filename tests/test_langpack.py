@@ -1,10 +1,11 @@
 """Language packs and the taxonomy: every type is documented and found in every language, packs load and parse."""
 
+import re
 from pathlib import Path
 
 import pytest
 
-from dashboard.langpack import available_languages, load_pack
+from dashboard.langpack import available_languages, literal_trie, load_pack
 from dashboard.taxonomy import incident_types, load_lexicon
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -74,3 +75,24 @@ def test_number_conjunctions_come_from_the_pack():
     assert re.fullmatch(load_pack("en").num, "two hundred and five")
     assert re.fullmatch(load_pack("es").num, "treinta y dos")
     assert not re.fullmatch(load_pack("en").num, "twenty y two")  # "y" is Spanish's, not the engine's
+
+
+# ---------------------------------------------------------------------------------------------------- prefix trees
+def test_literal_trie_matches_longest_word_first_like_the_sorted_alternation():
+    rx = re.compile(literal_trie(["ab", "abc", "b"]))
+    # at 0 the longest word ("abc"), then "ab" where "abc" does not fit, then "b"
+    assert [m.group() for m in rx.finditer("abcd ab b")] == ["abc", "ab", "b"]
+
+
+def test_literal_trie_backtracks_to_a_shorter_word():
+    # "abc" cannot be followed by "d" here, so the match falls back on "ab" + "d"
+    rx = re.compile(f"(?:{literal_trie(['ab', 'abc'])})d")
+    assert rx.fullmatch("abd") and rx.fullmatch("abcd") and not rx.fullmatch("ad")
+
+
+def test_literal_trie_spaces_and_edge_cases():
+    assert re.fullmatch(literal_trie(["cerca de"], spaces=True), "cerca \t de")
+    assert not re.fullmatch(literal_trie(["cerca de"]), "cerca  de")  # without ``spaces`` a space is one space
+    assert re.fullmatch(literal_trie(["a.b"]), "a.b") and not re.fullmatch(literal_trie(["a.b"]), "axb")
+    assert re.search(literal_trie([]), "anything") is None
+    assert re.fullmatch(literal_trie([""]), "")
