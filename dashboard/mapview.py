@@ -20,7 +20,7 @@ import shapely
 from branca.element import MacroElement, Template
 from folium.plugins import FastMarkerCluster
 
-from dashboard import assets, escape
+from dashboard import assets, escape, i18n
 from dashboard.taxonomy import IncidentType, incident_types
 
 PERU_BOUNDS = [[-18.35, -81.33], [-0.04, -68.65]]
@@ -76,33 +76,35 @@ def _area_icon(kind: IncidentType, count: int) -> folium.DivIcon:
         icon_size=(26, 26), icon_anchor=(13, 13), class_name="im-icon")
 
 
-def date_text(row: Mapping) -> str:
-    """``2016-09-03 – 2016-09-07``, ``2017-06 (month)``, or ``date unknown``."""
+def date_text(row: Mapping, lang: str = i18n.DEFAULT) -> str:
+    """``2016-09-03 – 2016-09-07``, ``2017-06 (month)``, or ``date unknown`` (ISO dates read the same everywhere)."""
     start, end, prec = row.get("date"), row.get("date_end"), row.get("date_precision")
-    if not start:
-        return "date unknown"
+    if not start or not isinstance(start, str):
+        return i18n.text("map.date_unknown", lang)
     if prec == "month":
-        return f"{start[:7]} (month)"
+        return i18n.text("map.date_month", lang, month=start[:7])
     if prec == "year":
-        return f"{start[:4]} (year)"
-    if end and end != start:
+        return i18n.text("map.date_year", lang, year=start[:4])
+    if isinstance(end, str) and end and end != start:
         return f"{start} – {end}"
     return str(start)
 
 
-def figures_text(row: Mapping) -> str:
+def figures_text(row: Mapping, lang: str = i18n.DEFAULT) -> str:
     """Killed/wounded, quantity and count of one incident, as plain text."""
     parts = []
-    for col, label in (("killed", "killed"), ("wounded", "wounded")):
+    for col in ("killed", "wounded"):
         if _present(row.get(col)):
-            parts.append(f"{int(row[col])} {label}")
+            parts.append(i18n.text(f"map.{col}", lang, n=i18n.number(int(row[col]), lang)))
     if _present(row.get("quantity_kg")):
-        sub = f" of {_text(row, 'substance')}" if _text(row, "substance") else ""
-        parts.append(f"{float(row['quantity_kg']):,.0f} kg{sub}")
+        kg = i18n.number(round(float(row["quantity_kg"])), lang)
+        substance = _text(row, "substance")
+        parts.append(i18n.text("map.kg_of", lang, n=kg, substance=substance) if substance
+                     else i18n.text("map.kg", lang, n=kg))
     if _present(row.get("count")):
-        unit = {"arrest": "arrested", "eradication": "hectares eradicated"}.get(row.get("type"),
-                                                                              "destroyed/dismantled")
-        parts.append(f"{int(row['count'])} {unit}")
+        key = {"arrest": "map.count_arrest", "eradication": "map.count_eradication"}.get(row.get("type"),
+                                                                                        "map.count_other")
+        parts.append(i18n.text(key, lang, n=i18n.number(int(row["count"]), lang)))
     return ", ".join(parts)
 
 
@@ -110,42 +112,51 @@ def _present(value) -> bool:
     return value is not None and value is not pd.NA and not (isinstance(value, float) and pd.isna(value))
 
 
-def popup_html(row: Mapping, types: Mapping[str, IncidentType] | None = None) -> str:
+def popup_html(row: Mapping, types: Mapping[str, IncidentType] | None = None, lang: str = i18n.DEFAULT,
+               review_link: bool = False) -> str:
     """The popup of one incident: type, date, place, figures, actors, evidence and source, all escaped.
 
     The source is a link only for an http(s) URL; missing parts (no outlet, no date) leave no stray punctuation.
+    ``review_link`` adds a button that opens the incident in the dashboard's table (its id in ``data-id``).
     """
+    t = i18n.translator(lang)
     types = types or incident_types()
     kind = types.get(row.get("type"))
-    label = kind.label if kind else _text(row, "type")
-    where = _text(row, "place") or _text(row, "location_name") or "place unknown"
+    label = kind.label_in(lang) if kind else _text(row, "type")
+    where = _text(row, "place") or _text(row, "location_name") or t("map.place_unknown")
     if row.get("geo_precision") not in (None, "point", "district"):
-        where = f"somewhere in {_text(row, 'location_name') or where}"
+        where = t("map.somewhere_in", place=_text(row, "location_name") or where)
     source = escape.link(row.get("url"), esc(_text(row, "title") or _text(row, "article")))
     outlet = ", ".join(esc(x) for x in (_text(row, "outlet"), _text(row, "published")) if x)
     actors = [escape.text(a) for a in _items(row.get("actors"))]
     lines = [
         f'<div class="im-popup"><b style="color:{esc(kind.colour if kind else "#333")}">{esc(label)}</b>',
-        f"<div>{esc(date_text(row))} · {esc(where)}</div>",
+        f"<div>{esc(date_text(row, lang))} · {esc(where)}</div>",
     ]
-    if figures_text(row):
-        lines.append(f"<div><b>{esc(figures_text(row))}</b></div>")
+    figures = figures_text(row, lang)
+    if figures:
+        lines.append(f"<div><b>{esc(figures)}</b></div>")
     if any(actors):
-        lines.append(f"<div>Actors: {esc(', '.join(a for a in actors if a))}</div>")
+        lines.append(f"<div>{esc(t('map.actors', actors=', '.join(a for a in actors if a)))}</div>")
     if _text(row, "reported_by"):
-        lines.append(f"<div>Reported by {esc(_text(row, 'reported_by'))}</div>")
+        lines.append(f"<div>{esc(t('map.reported_by', outlet=_text(row, 'reported_by')))}</div>")
     language = f" lang='{esc(_text(row, 'language'))}'" if _text(row, "language") else ""
     lines.append(f"<blockquote{language}>“{esc(row.get('evidence'))}”</blockquote>")
-    lines.append(f"<div class='im-src'>Source: {source}{' (' + outlet + ')' if outlet else ''}</div>")
+    # the source is HTML already escaped above: the template's own words are escaped around it
+    head, _, tail = t("map.source", source="\0").partition("\0")
+    lines.append(f"<div class='im-src'>{esc(head)}{source}{' (' + outlet + ')' if outlet else ''}{esc(tail)}</div>")
     if _text(row, "language"):
-        lines.append(f"<div class='im-src'>Article language: {esc(_text(row, 'language'))}</div>")
+        lines.append(f"<div class='im-src'>{esc(t('map.article_language', code=_text(row, 'language')))}</div>")
     others = [s for s in _items(row.get("sources"))
               if isinstance(s, Mapping) and s.get("article") != row.get("article")]
     if others:
         items = "".join(f"<li>{esc(_text(s, 'title') or _text(s, 'article'))}"
                         f"{' (' + esc(_text(s, 'published')) + ')' if _text(s, 'published') else ''}</li>"
                         for s in others)
-        lines.append(f"<div class='im-src'>Also reported by {len(others)} other article(s):<ul>{items}</ul></div>")
+        lines.append(f"<div class='im-src'>{esc(t('map.also_reported', n=len(others)))}<ul>{items}</ul></div>")
+    if review_link and _text(row, "id"):
+        lines.append(f'<button type="button" class="im-review" data-id="{esc(_text(row, "id"))}">'
+                     f"{esc(t('map.open_review'))}</button>")
     lines.append("</div>")
     return "".join(lines)
 
@@ -162,12 +173,12 @@ def _items(value) -> list:
     return list(value)
 
 
-def tooltip_text(row: Mapping) -> str:
+def tooltip_text(row: Mapping, lang: str = i18n.DEFAULT) -> str:
     """One line for a tooltip, as plain text: the map puts it into a text node, so it is never parsed as HTML."""
     types = incident_types()
     kind = types.get(row.get("type"))
-    return (f"{kind.label if kind else _text(row, 'type')} · {date_text(row)} · "
-            f"{_text(row, 'place') or _text(row, 'location_name') or 'place unknown'}")
+    return (f"{kind.label_in(lang) if kind else _text(row, 'type')} · {date_text(row, lang)} · "
+            f"{_text(row, 'place') or _text(row, 'location_name') or i18n.text('map.place_unknown', lang)}")
 
 
 class BoundContent(MacroElement):

@@ -15,9 +15,8 @@ import altair as alt
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import assets, escape, export, i18n, mapview, pipeline, query, review, store
+from dashboard import assets, escape, export, i18n, mapview, pipeline, query, review, store, ui_map
 from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import PRECISION, default_gazetteer
 from dashboard.review import ReviewStore, reviews_path
@@ -245,10 +244,7 @@ def _sidebar(options: dict) -> query.Filter:
     sb.multiselect("Review status", list(review.STATUSES), key="f_status", placeholder="Any status",
                    format_func=lambda s: i18n.label("status", s, lang()),
                    help="Rejected incidents are hidden unless chosen here.")
-    sb.header("Map")
-    sb.selectbox("Basemap", list(mapview.TILES), key="f_basemap",
-                 help="'offline' draws country and department outlines only; tile layers need internet.")
-    sb.toggle("Shade departments by incidents", key="f_shade")
+    ui_map.sidebar(sb)
     since, until = (dates[0], dates[1]) if isinstance(dates, (tuple, list)) and len(dates) == 2 else (lo, hi)
     flt = query.Filter(types=tuple(st.session_state["f_types"]), since=since, until=until,
                        regions=tuple(st.session_state["f_regions"]), actors=tuple(st.session_state["f_actors"]),
@@ -481,10 +477,8 @@ def _main() -> None:
     st.title(t("app.title"))
     st.caption(f"{len(chosen)} of {len(frame)} incidents match the filters · store: {escape.markdown(path.name)}")
     _figures(chosen)
-    fmap = _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
-    # returned_objects=[]: panning and clicking the map never rerun the script; render=False: st_folium renders
-    # the map once itself instead of twice
-    st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key="incident_map", render=False)
+    # drawn once per page; a filter change sends only the new incident layers (dashboard/ui_map.py)
+    ui_map.draw(chosen, frame, (mtime, version), repr(flt))
     unlocated = int(chosen.geometry.isna().sum())
     if unlocated:
         st.caption(f"{unlocated} incident(s) have no known place and are listed below but not drawn.")
@@ -499,7 +493,6 @@ def _main() -> None:
         elif view == "Incidents and review":
             _table(chosen, frame, path, _articles(str(path), mtime))
         elif view == "Export":
-            # The file gets a map of its own: st_folium has already rendered ``fmap``.
             _exports(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
         else:
             upload_tab(path, on_saved=_clear_caches)
