@@ -31,6 +31,7 @@ from dashboard.mapview import (
     MAX_AGGREGATES,
     MAX_MARKERS,
     PERU_BOUNDS,
+    SHADES,
     glyph_svg,
     popup_html,
     tooltip_text,
@@ -48,8 +49,6 @@ TILES: dict[str, tuple[str, str] | None] = {
 }
 #: Beyond this many (item, time bin) pairs, playback bins by month instead of by day.
 MAX_DAY_BINS = 60_000
-#: Grey shades for the departments: no incident type is grey, so shading never reads as an incident colour.
-SHADES = ["#f4f4f4", "#dcdcdc", "#bdbdbd", "#969696", "#737373", "#525252"]
 _EPOCH = np.datetime64("1970-01-01", "D")
 _TEXT_KEYS = ["layer_outlines", "layer_zones", "layer_labels", "layer_shading", "layer_heat", "legend_title",
               "legend_area", "legend_shading", "empty", "fit", "wheel_hint", "play", "pause", "step_week",
@@ -151,6 +150,7 @@ def payload(frame: gpd.GeoDataFrame, *, cols: Columns | None = None, lang: str =
         "texts": {k: i18n.text(f"map.{k}", lang) for k in _TEXT_KEYS},
         "tiles": TILES[basemap],
         "shade": bool(shade),
+        "shades": SHADES,
         "playback": bool(playback),
         "bins": bins,
         "total": len(frame),

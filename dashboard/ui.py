@@ -107,7 +107,7 @@ def _map(frame: gpd.GeoDataFrame, basemap: str, shade: bool):
     # elements, so the Map itself is not cached; its inputs (incidents, outlines) are.
     r = _regions()
     return mapview.build_map(frame, departments=r["departments"], zones=r["zones"], countries=r["countries"],
-                             choropleth=shade, basemap=basemap)
+                             choropleth=shade, basemap=basemap, lang=lang())
 
 
 def _ensure_store() -> Path:

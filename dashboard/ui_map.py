@@ -78,7 +78,7 @@ def draw(chosen: gpd.GeoDataFrame, everything: gpd.GeoDataFrame, version: object
         st.session_state["_map_view0"] = st.query_params.get("view", "")
     chosen_one = mapdata.selected(everything, st.session_state.get("sel_id"), language)
     component(doc=text, digest=digest, selected=chosen_one, view=st.session_state["_map_view0"], height=HEIGHT,
-              shades=mapdata.SHADES, key="incident_map", default=None)
+              key="incident_map", default=None)
 
 
 def _take_pick(value: object) -> None:

@@ -109,7 +109,7 @@ def test_spanish_words(frame):
     assert doc["types"][TYPES.index("seizure")]["label"] == "Incautación de droga"
     assert doc["texts"]["layer_heat"] == "Densidad (mapa de calor)"
     popup = doc["points"][0][5]
-    assert "1,417 kg de cocaine" in popup  # Peru groups thousands with a comma (CLDR es_PE); substances are stored
+    assert "1,417 kg de cocaine" in popup  # CLDR es_PE groups with a comma; substances are stored in English
     assert "Fuente: " in popup and "Ver en la tabla y revisar" in popup
     vraem = next(a for a in doc["areas"] if a[0] == "zone:vraem" and TYPES[a[1]] == "ambush")
     assert vraem[6] == "En algún lugar de VRAEM: 1 × Emboscada"

@@ -417,7 +417,7 @@
     if (keepEnd !== null) {
       for (var i = 0; i < time.steps.length; i++) { if (time.steps[i][1] >= keepEnd) { time.k = i; break; } }
     }
-    timeBox = L.control({position: "bottomleft"});
+    timeBox = L.control({position: "topleft"});  // over the Pacific: no incident there, and Lima stays clear
     timeBox.onAdd = function () {
       var box = L.DomUtil.create("div", "im-time");
       L.DomEvent.disableClickPropagation(box);
@@ -534,7 +534,6 @@
       digest = args.digest;
       doc = JSON.parse(args.doc);
       docChars = args.doc.length;
-      doc.shades = args.shades;
       if (!map) { init(args); drawBasemap(); }
       redraw();
     }
@@ -547,7 +546,7 @@
 
   if (standalone) {
     basemap = window.IM_BASEMAP;
-    render({doc: JSON.stringify(window.IM_DOC), digest: "standalone", shades: window.IM_SHADES, view: null});
+    render({doc: JSON.stringify(window.IM_DOC), digest: "standalone", view: null});
   } else {
     window.addEventListener("message", function (e) {
       if (e.data && e.data.type === "streamlit:render") {
