@@ -4,15 +4,22 @@ folium loads Leaflet, jQuery, Bootstrap and its plugins from public CDNs. Here t
 Leaflet.markercluster and jQuery (folium's popups use it), taken from the XStatic packages: copied into the app's
 ``static/`` folder for Streamlit to serve, or inlined into a standalone HTML export. No third-party JavaScript
 lives in this repository.
+
+The dashboard's own map (:func:`install_component`) is a folder Streamlit serves as a component: this project's
+page and script (``dashboard/data/mapjs``), the same vendor files, and the basemap as a JSON file.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import json
 import mimetypes
+import os
 import re
 import shutil
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import xstatic.pkg.jquery as xs_jquery
@@ -31,6 +38,10 @@ FILES: dict[str, Path] = {
 IMAGES = Path(xs_leaflet.BASE_DIR) / "images"
 #: Where Streamlit serves ``static/vendor`` (``server.enableStaticServing``).
 STREAMLIT_BASE = "/app/static/vendor"
+#: The map component's own files (page, script, style), written for this project.
+COMPONENT_SOURCE = Path(__file__).resolve().parent / "data" / "mapjs"
+#: The vendor files the component page loads.
+COMPONENT_VENDOR = ["leaflet.js", "leaflet.css", "leaflet.markercluster.js", "MarkerCluster.css"]
 
 
 def install(static_dir: Path) -> Path:
@@ -46,6 +57,37 @@ def install(static_dir: Path) -> Path:
         if not dst.exists():
             shutil.copyfile(img, dst)
     return vendor
+
+
+def install_component(folder: Path, basemap: Mapping) -> Path:
+    """Write the map component into ``folder``: its page and script, the vendor files, ``basemap.json``.
+
+    Files are replaced atomically (written beside, then renamed), so a browser loading the page while another
+    session installs never reads half a file.
+    """
+    (folder / "vendor" / "images").mkdir(parents=True, exist_ok=True)
+    for src in COMPONENT_SOURCE.iterdir():
+        _write(folder / src.name, src.read_bytes())
+    for name in COMPONENT_VENDOR:
+        _write(folder / "vendor" / name, FILES[name].read_bytes())
+    for img in IMAGES.iterdir():
+        _write(folder / "vendor" / "images" / img.name, img.read_bytes())
+    _write(folder / "basemap.json", json.dumps(basemap, ensure_ascii=False, separators=(",", ":")).encode())
+    return folder
+
+
+def _write(path: Path, data: bytes) -> None:
+    if path.exists() and path.read_bytes() == data:
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def urls(base: str = STREAMLIT_BASE) -> dict[str, str]:

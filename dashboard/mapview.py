@@ -20,7 +20,7 @@ import shapely
 from branca.element import MacroElement, Template
 from folium.plugins import FastMarkerCluster
 
-from dashboard import assets, escape
+from dashboard import assets, escape, i18n
 from dashboard.taxonomy import IncidentType, incident_types
 
 PERU_BOUNDS = [[-18.35, -81.33], [-0.04, -68.65]]
@@ -76,33 +76,35 @@ def _area_icon(kind: IncidentType, count: int) -> folium.DivIcon:
         icon_size=(26, 26), icon_anchor=(13, 13), class_name="im-icon")
 
 
-def date_text(row: Mapping) -> str:
-    """``2016-09-03 – 2016-09-07``, ``2017-06 (month)``, or ``date unknown``."""
+def date_text(row: Mapping, lang: str = i18n.DEFAULT) -> str:
+    """``2016-09-03 – 2016-09-07``, ``2017-06 (month)``, or ``date unknown`` (ISO dates read the same everywhere)."""
     start, end, prec = row.get("date"), row.get("date_end"), row.get("date_precision")
-    if not start:
-        return "date unknown"
+    if not start or not isinstance(start, str):
+        return i18n.text("map.date_unknown", lang)
     if prec == "month":
-        return f"{start[:7]} (month)"
+        return i18n.text("map.date_month", lang, month=start[:7])
     if prec == "year":
-        return f"{start[:4]} (year)"
-    if end and end != start:
+        return i18n.text("map.date_year", lang, year=start[:4])
+    if isinstance(end, str) and end and end != start:
         return f"{start} – {end}"
     return str(start)
 
 
-def figures_text(row: Mapping) -> str:
+def figures_text(row: Mapping, lang: str = i18n.DEFAULT) -> str:
     """Killed/wounded, quantity and count of one incident, as plain text."""
     parts = []
-    for col, label in (("killed", "killed"), ("wounded", "wounded")):
+    for col in ("killed", "wounded"):
         if _present(row.get(col)):
-            parts.append(f"{int(row[col])} {label}")
+            parts.append(i18n.text(f"map.{col}", lang, n=i18n.number(int(row[col]), lang)))
     if _present(row.get("quantity_kg")):
-        sub = f" of {_text(row, 'substance')}" if _text(row, "substance") else ""
-        parts.append(f"{float(row['quantity_kg']):,.0f} kg{sub}")
+        kg = i18n.number(round(float(row["quantity_kg"])), lang)
+        substance = _text(row, "substance")
+        parts.append(i18n.text("map.kg_of", lang, n=kg, substance=substance) if substance
+                     else i18n.text("map.kg", lang, n=kg))
     if _present(row.get("count")):
-        unit = {"arrest": "arrested", "eradication": "hectares eradicated"}.get(row.get("type"),
-                                                                              "destroyed/dismantled")
-        parts.append(f"{int(row['count'])} {unit}")
+        key = {"arrest": "map.count_arrest", "eradication": "map.count_eradication"}.get(row.get("type"),
+                                                                                        "map.count_other")
+        parts.append(i18n.text(key, lang, n=i18n.number(int(row["count"]), lang)))
     return ", ".join(parts)
 
 
@@ -110,42 +112,51 @@ def _present(value) -> bool:
     return value is not None and value is not pd.NA and not (isinstance(value, float) and pd.isna(value))
 
 
-def popup_html(row: Mapping, types: Mapping[str, IncidentType] | None = None) -> str:
+def popup_html(row: Mapping, types: Mapping[str, IncidentType] | None = None, lang: str = i18n.DEFAULT,
+               review_link: bool = False) -> str:
     """The popup of one incident: type, date, place, figures, actors, evidence and source, all escaped.
 
     The source is a link only for an http(s) URL; missing parts (no outlet, no date) leave no stray punctuation.
+    ``review_link`` adds a button that opens the incident in the dashboard's table (its id in ``data-id``).
     """
+    t = i18n.translator(lang)
     types = types or incident_types()
     kind = types.get(row.get("type"))
-    label = kind.label if kind else _text(row, "type")
-    where = _text(row, "place") or _text(row, "location_name") or "place unknown"
+    label = kind.label_in(lang) if kind else _text(row, "type")
+    where = _text(row, "place") or _text(row, "location_name") or t("map.place_unknown")
     if row.get("geo_precision") not in (None, "point", "district"):
-        where = f"somewhere in {_text(row, 'location_name') or where}"
+        where = t("map.somewhere_in", place=_text(row, "location_name") or where)
     source = escape.link(row.get("url"), esc(_text(row, "title") or _text(row, "article")))
     outlet = ", ".join(esc(x) for x in (_text(row, "outlet"), _text(row, "published")) if x)
     actors = [escape.text(a) for a in _items(row.get("actors"))]
     lines = [
         f'<div class="im-popup"><b style="color:{esc(kind.colour if kind else "#333")}">{esc(label)}</b>',
-        f"<div>{esc(date_text(row))} · {esc(where)}</div>",
+        f"<div>{esc(date_text(row, lang))} · {esc(where)}</div>",
     ]
-    if figures_text(row):
-        lines.append(f"<div><b>{esc(figures_text(row))}</b></div>")
+    figures = figures_text(row, lang)
+    if figures:
+        lines.append(f"<div><b>{esc(figures)}</b></div>")
     if any(actors):
-        lines.append(f"<div>Actors: {esc(', '.join(a for a in actors if a))}</div>")
+        lines.append(f"<div>{esc(t('map.actors', actors=', '.join(a for a in actors if a)))}</div>")
     if _text(row, "reported_by"):
-        lines.append(f"<div>Reported by {esc(_text(row, 'reported_by'))}</div>")
+        lines.append(f"<div>{esc(t('map.reported_by', outlet=_text(row, 'reported_by')))}</div>")
     language = f" lang='{esc(_text(row, 'language'))}'" if _text(row, "language") else ""
     lines.append(f"<blockquote{language}>“{esc(row.get('evidence'))}”</blockquote>")
-    lines.append(f"<div class='im-src'>Source: {source}{' (' + outlet + ')' if outlet else ''}</div>")
+    # the source is HTML already escaped above: the template's own words are escaped around it
+    head, _, tail = t("map.source", source="\0").partition("\0")
+    lines.append(f"<div class='im-src'>{esc(head)}{source}{' (' + outlet + ')' if outlet else ''}{esc(tail)}</div>")
     if _text(row, "language"):
-        lines.append(f"<div class='im-src'>Article language: {esc(_text(row, 'language'))}</div>")
+        lines.append(f"<div class='im-src'>{esc(t('map.article_language', code=_text(row, 'language')))}</div>")
     others = [s for s in _items(row.get("sources"))
               if isinstance(s, Mapping) and s.get("article") != row.get("article")]
     if others:
         items = "".join(f"<li>{esc(_text(s, 'title') or _text(s, 'article'))}"
                         f"{' (' + esc(_text(s, 'published')) + ')' if _text(s, 'published') else ''}</li>"
                         for s in others)
-        lines.append(f"<div class='im-src'>Also reported by {len(others)} other article(s):<ul>{items}</ul></div>")
+        lines.append(f"<div class='im-src'>{esc(t('map.also_reported', n=len(others)))}<ul>{items}</ul></div>")
+    if review_link and _text(row, "id"):
+        lines.append(f'<button type="button" class="im-review" data-id="{esc(_text(row, "id"))}">'
+                     f"{esc(t('map.open_review'))}</button>")
     lines.append("</div>")
     return "".join(lines)
 
@@ -162,12 +173,12 @@ def _items(value) -> list:
     return list(value)
 
 
-def tooltip_text(row: Mapping) -> str:
+def tooltip_text(row: Mapping, lang: str = i18n.DEFAULT) -> str:
     """One line for a tooltip, as plain text: the map puts it into a text node, so it is never parsed as HTML."""
     types = incident_types()
     kind = types.get(row.get("type"))
-    return (f"{kind.label if kind else _text(row, 'type')} · {date_text(row)} · "
-            f"{_text(row, 'place') or _text(row, 'location_name') or 'place unknown'}")
+    return (f"{kind.label_in(lang) if kind else _text(row, 'type')} · {date_text(row, lang)} · "
+            f"{_text(row, 'place') or _text(row, 'location_name') or i18n.text('map.place_unknown', lang)}")
 
 
 class BoundContent(MacroElement):
@@ -202,8 +213,8 @@ _TEXT_NODE_JS = "(function (t) { var d = document.createElement('div'); d.textCo
 def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None = None,
               zones: gpd.GeoDataFrame | None = None, countries: gpd.GeoDataFrame | None = None,
               choropleth: bool = False, basemap: str = "offline", asset_base: str | None = assets.STREAMLIT_BASE,
-              max_markers: int = MAX_MARKERS, height: str = "100%") -> folium.Map:
-    """Build the incident map.
+              max_markers: int = MAX_MARKERS, height: str = "100%", lang: str = i18n.DEFAULT) -> folium.Map:
+    """Build the incident map (the standalone HTML export; the dashboard draws :mod:`dashboard.mapdata`).
 
     Parameters
     ----------
@@ -217,11 +228,14 @@ def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None =
         ``"offline"`` (outlines only, no tile server) or a key of :data:`TILES`.
     asset_base
         URL folder of the local Leaflet files; ``None`` keeps folium's CDN links (for a page that is online).
+    lang
+        Interface language of every word on the map.
     """
     if basemap not in TILES:
         raise ValueError(f"unknown basemap {basemap!r}; choose one of {sorted(TILES)}")
-    m = folium.Map(location=[-9.2, -75.0], zoom_start=5, tiles=None, control_scale=True, prefer_canvas=True,
+    m = folium.Map(location=[-9.2, -75.0], zoom_start=5, tiles=None, control_scale=False, prefer_canvas=True,
                    height=height)
+    _MetricScale().add_to(m)
     # folium puts max/min zoom on tile layers only; MarkerCluster needs the map's own when there is none.
     m.options.update({"maxZoom": 18, "minZoom": 3})
     if asset_base:
@@ -231,9 +245,9 @@ def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None =
     if basemap != "offline":
         name, _ = TILES[basemap]
         folium.TileLayer(name, name=basemap, control=False).add_to(m)
-    _offline_outlines(m, countries, departments)
+    _offline_outlines(m, countries, departments, lang)
     if departments is not None:  # under the incident layers, so footprints stay visible on the shading
-        _choropleth(m, frame, departments, show=choropleth)
+        _choropleth(m, frame, departments, show=choropleth, lang=lang)
     types = incident_types()
     # Only the columns the map reads: slicing a wide frame per type and layer is what costs at 100,000 rows.
     keep = [c for c in dict.fromkeys(_POPUP_COLUMNS + ["id", "district", "province", "location_id"])
@@ -247,18 +261,18 @@ def build_map(frame: gpd.GeoDataFrame, *, departments: gpd.GeoDataFrame | None =
         if mask is None or not mask.any():
             continue
         # the layer control sets names as innerHTML
-        group = folium.FeatureGroup(name=esc(f"{kind.label} ({int(mask.sum())})"), show=True).add_to(m)
+        group = folium.FeatureGroup(name=esc(f"{kind.label_in(lang)} ({int(mask.sum())})"), show=True).add_to(m)
         points = located[mask & is_point]
         if aggregate:
-            _aggregate_points(group, points, kind)
+            _aggregate_points(group, points, kind, lang)
         else:
-            _add_points(group, points, kind, asset_base)
-        _add_areas(group, located[mask & ~is_point], kind)
+            _add_points(group, points, kind, asset_base, lang)
+        _add_areas(group, located[mask & ~is_point], kind, lang)
     if zones is not None:
-        _zones(m, zones)
+        _zones(m, zones, lang)
     # the legend counts what the layer list counts: the incidents drawn (an incident with no place is not)
-    _legend(types, {k: int((located["type"] == k).sum()) for k in types} if len(located) else {}).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    _legend(types, {k: int((located["type"] == k).sum()) for k in types} if len(located) else {}, lang).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds(bounds(located))
     return m
 
@@ -274,11 +288,11 @@ def bounds(frame: gpd.GeoDataFrame) -> list[list[float]]:
     return [[float(miny) - pad, float(minx) - pad], [float(maxy) + pad, float(maxx) + pad]]
 
 
-def _add_points(group, points: gpd.GeoDataFrame, kind: IncidentType, asset_base) -> None:
+def _add_points(group, points: gpd.GeoDataFrame, kind: IncidentType, asset_base, lang: str) -> None:
     """Point incidents as clustered markers built in the browser from one data array."""
     if not len(points):
         return
-    rows = [[geom.y, geom.x, popup_html(row), tooltip_text(row)]
+    rows = [[geom.y, geom.x, popup_html(row, lang=lang), tooltip_text(row, lang)]
             for row, geom in zip(points.to_dict("records"), points.geometry, strict=True)]
     icon = escape.js_json(f'<div class="im-pin" style="background:{esc(kind.colour)}">{glyph_svg(kind, 14)}</div>')
     # row = [lat, lon, popup HTML (escaped in Python), tooltip (plain text)], passed as JSON data (tojson): the
@@ -287,7 +301,7 @@ def _add_points(group, points: gpd.GeoDataFrame, kind: IncidentType, asset_base)
                 f"{icon}, className: 'im-icon', iconSize: [22, 22], iconAnchor: [11, 11]}})}}); "
                 "m.bindPopup(row[2], {maxWidth: 360}); "
                 f"m.bindTooltip(function () {{ return {_TEXT_NODE_JS}(row[3]); }}); return m; }}")
-    cluster = FastMarkerCluster(rows, callback=callback, name=kind.label, control=False,
+    cluster = FastMarkerCluster(rows, callback=callback, name=esc(kind.label_in(lang)), control=False,
                                 options={"maxClusterRadius": 40})
     if asset_base:
         local = assets.urls(asset_base)
@@ -297,7 +311,7 @@ def _add_points(group, points: gpd.GeoDataFrame, kind: IncidentType, asset_base)
     cluster.add_to(group)
 
 
-def _aggregate_points(group, points: gpd.GeoDataFrame, kind: IncidentType) -> None:
+def _aggregate_points(group, points: gpd.GeoDataFrame, kind: IncidentType, lang: str) -> None:
     """Many incidents: one circle per district (per province when districts are too many), with the count."""
     if not len(points):
         return
@@ -319,12 +333,14 @@ def _aggregate_points(group, points: gpd.GeoDataFrame, kind: IncidentType) -> No
                                    fill_color=kind.colour),
         # circle area grows with the count, within bounds that keep small places visible
         style_function=lambda f: {"radius": min(22.0, 3.0 + 1.2 * f["properties"]["n"] ** 0.5)},
-        tooltip=folium.GeoJsonTooltip(["label", "n", "span"], aliases=[level.capitalize(), "Incidents", "Dates"]),
-        name=f"{kind.label} by {level}", control=False,
+        tooltip=folium.GeoJsonTooltip(["label", "n", "span"], aliases=[
+            esc(i18n.text(f"map.level_{level}", lang).capitalize()), esc(i18n.text("map.tooltip_incidents", lang)),
+            esc(i18n.text("map.tooltip_dates", lang))]),
+        name=esc(kind.label_in(lang)), control=False,
     ).add_to(group)
 
 
-def _add_areas(group, areas: gpd.GeoDataFrame, kind: IncidentType) -> None:
+def _add_areas(group, areas: gpd.GeoDataFrame, kind: IncidentType, lang: str) -> None:
     """Area-level incidents: the footprint drawn once per place, with a marker that says "somewhere in"."""
     if not len(areas):
         return
@@ -337,19 +353,23 @@ def _add_areas(group, areas: gpd.GeoDataFrame, kind: IncidentType) -> None:
                                                       "fillColor": c, "fillOpacity": 0.08},
             control=False,
         ).add_to(group)
-        footprint.add_child(BoundContent("tooltip", f"{kind.label}: somewhere in {name} ({len(part)})", sticky=True))
+        label = kind.label_in(lang)
+        footprint.add_child(BoundContent("tooltip", i18n.text("map.footprint_tooltip", lang, type=label, place=name,
+                                                              n=len(part)), sticky=True))
         total = len(part)
         first = np.argsort(part["date"].fillna("9999").to_numpy(dtype=str), kind="stable")[:AREA_POPUP_ROWS]
         cols = [c for c in _POPUP_COLUMNS if c in part.columns]
         shown = pd.DataFrame(part[cols].iloc[first]).to_dict("records")
-        body = "".join(popup_html(r) for r in shown)
+        body = "".join(popup_html(r, lang=lang) for r in shown)
         if total > AREA_POPUP_ROWS:
-            body += f"<div>… and {total - AREA_POPUP_ROWS} more</div>"
-        head = f"<div class='im-area-head'>Somewhere in {esc(name)} — {total} incident(s)</div>"
+            body += f"<div>{esc(i18n.text('map.and_more', lang, n=total - AREA_POPUP_ROWS))}</div>"
+        head = f"<div class='im-area-head'>{esc(i18n.text('map.area_head', lang, place=name, n=total))}</div>"
         pt = geom.representative_point()
         marker = folium.Marker([pt.y, pt.x], icon=_area_icon(kind, total)).add_to(group)
         marker.add_child(BoundContent("popup", head + body, maxWidth=380))
-        marker.add_child(BoundContent("tooltip", f"Somewhere in {name}: {total} {kind.label.lower()}", sticky=True))
+        marker.add_child(BoundContent("tooltip", i18n.text("map.area_tooltip", lang, place=name, n=total,
+                                                           type=label.lower() if lang == "en" else label),
+                                      sticky=True))
 
 
 _FOOTPRINTS: dict[tuple, dict] = {}
@@ -379,8 +399,8 @@ def _geojson(frame: gpd.GeoDataFrame, columns: list[str]) -> dict:
     return frame.attrs[key]
 
 
-def _offline_outlines(m: folium.Map, countries, departments) -> None:
-    group = folium.FeatureGroup(name="Outlines (offline basemap)", show=True).add_to(m)
+def _offline_outlines(m: folium.Map, countries, departments, lang: str) -> None:
+    group = folium.FeatureGroup(name=esc(i18n.text("map.layer_outlines", lang)), show=True).add_to(m)
     if countries is not None:
         folium.GeoJson(_geojson(countries, ["name"]), style_function=lambda _f: {
             "color": "#9aa4ad", "weight": 1, "fillColor": "#eef1f3", "fillOpacity": 1},
@@ -391,21 +411,22 @@ def _offline_outlines(m: folium.Map, countries, departments) -> None:
             control=False).add_to(group)
 
 
-def _choropleth(m: folium.Map, frame, departments: gpd.GeoDataFrame, show: bool) -> None:
+def _choropleth(m: folium.Map, frame, departments: gpd.GeoDataFrame, show: bool, lang: str) -> None:
     counts = department_counts(frame)
     shaded = json.loads(json.dumps(_geojson(departments, ["name"])))  # a copy: the counts change per filter
     for feat in shaded["features"]:
         feat["properties"]["incidents"] = int(counts.get(feat["properties"]["name"], 0))
     top = max([1] + [f["properties"]["incidents"] for f in shaded["features"]])
-    ramp = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
+    ramp = SHADES
 
     def style(feature):
         n = feature["properties"]["incidents"]
         colour = ramp[0] if n == 0 else ramp[min(len(ramp) - 1, 1 + int((len(ramp) - 2) * n / top))]
         return {"color": "#666", "weight": 0.6, "fillColor": colour, "fillOpacity": 0.75}
 
-    folium.GeoJson(shaded, name="Incidents per department", show=show, style_function=style,
-                   tooltip=folium.GeoJsonTooltip(["name", "incidents"], aliases=["Department", "Incidents"]),
+    folium.GeoJson(shaded, name=esc(i18n.text("map.layer_shading", lang)), show=show, style_function=style,
+                   tooltip=folium.GeoJsonTooltip(["name", "incidents"], aliases=[
+                       esc(i18n.text("map.tooltip_department", lang)), esc(i18n.text("map.tooltip_incidents", lang))]),
                    ).add_to(m)
 
 
@@ -416,14 +437,28 @@ def department_counts(frame) -> pd.Series:
     return frame["departments"].explode().dropna().value_counts()
 
 
-def _zones(m: folium.Map, zones: gpd.GeoDataFrame) -> None:
-    group = folium.FeatureGroup(name="Zones (VRAEM, tri-border, ...)", show=True).add_to(m)
+def _zones(m: folium.Map, zones: gpd.GeoDataFrame, lang: str) -> None:
+    group = folium.FeatureGroup(name=esc(i18n.text("map.layer_zones", lang)), show=True).add_to(m)
     for row in zones.itertuples():
         outline = folium.GeoJson(
             _footprint_geojson(f"zone-outline:{row.id}", row.geometry),
             style_function=lambda _f: {"color": "#333", "weight": 1.5, "dashArray": "2 4", "fill": False},
             control=False).add_to(group)
         outline.add_child(BoundContent("tooltip", escape.text(row.name), sticky=True))
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+
+#: Grey shades for the departments: no incident type is grey, so shading never reads as an incident colour.
+SHADES = ["#f4f4f4", "#dcdcdc", "#bdbdbd", "#969696", "#737373", "#525252"]
 
 
 _LEGEND = Template("""
@@ -437,7 +472,7 @@ _LEGEND = Template("""
 .im-popup blockquote {margin: 4px 0; padding-left: 6px; border-left: 3px solid #ccc; font-style: italic;}
 .im-popup {font: 12px sans-serif; margin-bottom: 6px;}
 .im-src {color: #555;}
-.im-legend {position: absolute; z-index: 1000; bottom: 24px; left: 10px; background: #fffe; padding: 6px 8px;
+.im-legend {position: absolute; z-index: 1000; bottom: 24px; right: 10px; background: #fffe; padding: 6px 8px;
   border-radius: 4px; box-shadow: 0 0 4px #0004; font: 12px sans-serif;}
 .im-legend div {display: flex; align-items: center; gap: 6px; margin: 2px 0;}
 .im-legend .im-pin, .im-legend .im-area {width: 16px; height: 16px;}
@@ -449,11 +484,12 @@ _LEGEND = Template("""
 """)
 
 
-def _legend(types: Mapping[str, IncidentType], counts: Mapping[str, int]) -> MacroElement:
+def _legend(types: Mapping[str, IncidentType], counts: Mapping[str, int], lang: str) -> MacroElement:
+    # bottom right: the scale is bottom left, and Lima and Callao lie on the left half at a country zoom
     rows = [f'<div><span class="im-pin" style="background:{esc(t.colour)}">{glyph_svg(t, 11)}</span>'
-            f"{esc(t.label)} ({counts.get(k, 0)})</div>" for k, t in types.items()]
+            f"{esc(t.label_in(lang))} ({counts.get(k, 0)})</div>" for k, t in types.items()]
     rows.append('<div><span class="im-area" style="border-color:#555;color:#555">≈</span>'
-                "located only to an area (dashed outline)</div>")
+                f"{esc(i18n.text('map.legend_area', lang))}</div>")
     el = MacroElement()
     el._template = _LEGEND
     el.body = "".join(rows)

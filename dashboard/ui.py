@@ -14,9 +14,8 @@ from urllib.parse import urlencode
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import assets, escape, i18n, mapview, pipeline, query, review, store
+from dashboard import assets, escape, i18n, mapview, pipeline, query, review, store, ui_map
 from dashboard.errors import IncidentMapError
 from dashboard.gazetteer import PRECISION, default_gazetteer
 from dashboard.review import ReviewStore, reviews_path
@@ -103,12 +102,12 @@ def _options(path: Path, mtime: float, reviews_version: int) -> dict:
     }
 
 
-def _map(frame: gpd.GeoDataFrame, basemap: str, shade: bool):
+def _map(frame: gpd.GeoDataFrame, basemap: str, shade: bool, language: str):
     # Built on each run that needs it (a filter change): a folium Map rendered twice grows duplicate header
     # elements, so the Map itself is not cached; its inputs (incidents, outlines) are.
     r = _regions()
     return mapview.build_map(frame, departments=r["departments"], zones=r["zones"], countries=r["countries"],
-                             choropleth=shade, basemap=basemap)
+                             choropleth=shade, basemap=basemap, lang=language)
 
 
 def _ensure_store() -> Path:
@@ -266,10 +265,7 @@ def _sidebar(options: dict) -> query.Filter:
     sb.checkbox(t("ui.undated"), key="f_undated")
     sb.multiselect(t("ui.status"), list(review.STATUSES), key="f_status", placeholder=t("ui.status.all"),
                    format_func=lambda s: i18n.label("status", s, language), help=t("ui.status.help"))
-    sb.header("Map")
-    sb.selectbox("Basemap", list(mapview.TILES), key="f_basemap",
-                 help="'offline' draws country and department outlines only; tile layers need internet.")
-    sb.toggle("Shade departments by incidents", key="f_shade")
+    ui_map.sidebar(sb)
     since, until = (dates[0], dates[1]) if isinstance(dates, (tuple, list)) and len(dates) == 2 else (lo, hi)
     flt = query.Filter(types=tuple(st.session_state["f_types"]), since=since, until=until,
                        regions=tuple(st.session_state["f_regions"]), actors=tuple(st.session_state["f_actors"]),
@@ -367,13 +363,11 @@ def _main() -> None:
                    store=escape.markdown(store.label(path))))
     link = link.empty()  # filled last, when the URL of this view is known
     _figures(chosen)
-    fmap = _map(chosen, st.session_state["f_basemap"], st.session_state["f_shade"])
-    # returned_objects=[]: panning and clicking the map never rerun the script; render=False: st_folium renders
-    # the map once itself instead of twice
-    st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key="incident_map", render=False)
+    # drawn once per page; a filter change sends only the new incident layers (dashboard/ui_map.py)
+    ui_map.draw(chosen, frame, (mtime, version), repr(flt))
     unlocated = int(chosen.geometry.isna().sum())
     if unlocated:
-        st.caption(f"{unlocated} incident(s) have no known place and are listed below but not drawn.")
+        st.caption(t("ui.unlocated", n=i18n.number(unlocated, lang())))
     # A radio rather than st.tabs: the chosen panel survives the reruns that a row selection or a review causes,
     # and only the chosen panel is computed.
     language = lang()
@@ -391,10 +385,10 @@ def _main() -> None:
         elif view == "audit":
             audit_panel(ReviewStore(reviews_path(path)), frame)
         elif view == "export":
-            # The file gets a map of its own: st_folium has already rendered ``fmap``. The settings are read
-            # now: the file is made when its button is pressed, outside this run and its session state.
+            # The settings are read now: the file is made when its button is pressed, outside this run and its
+            # session state.
             basemap, shade = st.session_state["f_basemap"], st.session_state["f_shade"]
-            export_panel(chosen, flt, lambda: _map(chosen, basemap, shade))
+            export_panel(chosen, flt, lambda: _map(chosen, basemap, shade, language))
         else:
             upload_tab(path, on_saved=_clear_caches)
     except Exception:  # one panel failing leaves the map and the figures above it in place

@@ -106,7 +106,7 @@ class Watch:
 
 def _folium_frame(page):
     _map_frame(page).locator(".leaflet-marker-icon.im-icon").first.wait_for(timeout=30000)
-    return next(f for f in page.frames if "st_folium" in f.url)
+    return next(f for f in page.frames if "incident_map" in f.url)
 
 
 def _page_ready(page) -> None:
