@@ -136,7 +136,7 @@ def write_corpus(out: Path, n: int, seed: int = 7, lang: str = "en") -> list[Pat
     rng = random.Random(seed)
     paths = []
     for i in range(n):
-        path = out / f"synthetic_{lang}_{i:05d}.txt"
+        path = out / (f"synthetic_{i:05d}.txt" if lang == "en" else f"synthetic_{lang}_{i:05d}.txt")
         path.write_text(article(rng, i, lang), encoding="utf-8")
         paths.append(path)
     return paths
