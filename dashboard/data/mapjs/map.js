@@ -12,7 +12,7 @@
   var typeLayers = [], hiddenTypes = {}, items = [], heatOn = false;
   var shading = null, heat = null, tiles = null, outlines = null, zonesLayer = null, labels = null;
   var legendBox = null, emptyBox = null, timeBox = null, hintBox = null, selMarker = null, selectedId = null;
-  var seq = 0, docChars = 0, userMoved = false, time = {k: -1, steps: [], playing: null, step: "month", mode: "cumulative"};
+  var seq = 0, docChars = 0, aggMax = 1, userMoved = false, time = {k: -1, steps: [], playing: null, step: "month", mode: "cumulative"};
 
   function post(type, data) {
     var msg = {isStreamlitMessage: true, type: type};
@@ -252,6 +252,7 @@
       items.push({kind: "point", layer: m, group: g, day: p[4], lat: p[0], lon: p[1]});
     });
     typeLayers.forEach(function (g) { if (g) { g._imCluster.addLayers(g._imMarkers); } });
+    aggMax = Math.max.apply(null, [1].concat(doc.aggregates.map(function (a) { return a[3]; })));
     doc.aggregates.forEach(function (a) {
       var t = doc.types[a[2]], g = typeLayers[a[2]];
       var c = L.circleMarker([a[0], a[1]], {radius: radius(a[3]), fill: true, fillOpacity: 0.6, weight: 1,
@@ -288,7 +289,9 @@
     document.body.setAttribute("data-doc-chars", String(docChars));
   }
 
-  function radius(n) { return Math.min(22, 3 + 1.2 * Math.sqrt(n)); }
+  // circle area grows with the count, relative to the largest circle: at a million incidents every circle would
+  // otherwise reach the largest size
+  function radius(n) { return 3 + 17 * Math.sqrt(n / aggMax); }
 
   function legend() {
     var box = legendBox.getContainer(), rows = ["<summary>" + esc(T("legend_title")) + "</summary>"];
