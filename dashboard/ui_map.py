@@ -41,8 +41,9 @@ def sidebar(sb) -> None:
     """The map's widgets (basemap, department shading, time playback) in the sidebar ``sb``."""
     st.session_state.setdefault("f_playback", st.query_params.get("play") == "1")
     sb.header(t("map.sidebar_header"))
+    offline = t("map.basemap_offline")  # bound now: a format function may run outside this session
     sb.selectbox(t("map.sidebar_basemap"), list(mapdata.TILES), key="f_basemap",
-                 format_func=lambda k: t("map.basemap_offline") if k == "offline" else k,
+                 format_func=lambda k: offline if k == "offline" else k,
                  help=t("map.sidebar_basemap_help"))
     sb.toggle(t("map.sidebar_shade"), key="f_shade")
     sb.toggle(t("map.sidebar_playback"), key="f_playback", help=t("map.sidebar_playback_help"))
