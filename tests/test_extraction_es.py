@@ -553,3 +553,17 @@ def test_a_shared_town_name_outside_the_district_named_beside_it_gives_the_distr
         "El lunes la Policía destruyó un laboratorio de droga en el caserío Nuevo Progreso, en el distrito de "
         "Pichari.\n")))
     assert inc.place_ids == ["dist:080910"]
+
+
+def test_killing_and_wounding_told_with_gerunds(extractor):
+    # casualties.cue reads "matando"/"hiriendo"; "a otros tres" counts the people named before
+    (inc,) = events(extractor.extract(article(
+        "El martes un grupo de narcoterroristas atacó a una patrulla militar en Pichari, matando a dos soldados e "
+        "hiriendo a otros tres.\n")))
+    assert (inc.killed, inc.wounded) == (2, 3)
+
+
+def test_no_arrest_reported_is_no_arrest(extractor):
+    # triggers.arrest.not_any: a negated arrest
+    assert events(extractor.extract(article(
+        "Las autoridades no precisaron si hubo detenidos tras el operativo del martes en Pichari.\n"))) == []
