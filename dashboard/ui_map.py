@@ -21,7 +21,7 @@ from dashboard.ui_i18n import lang, t
 COMPONENT_DIR = Path(__file__).resolve().parent.parent / "static" / "incident_map"
 HEIGHT = 560
 #: The panel that shows the incident table and the review of the selected incident (``f_view`` in ui.py).
-REVIEW_PANEL = "Incidents and review"
+REVIEW_PANEL = "review"
 
 
 @st.cache_resource(show_spinner=False)

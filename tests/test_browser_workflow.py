@@ -11,7 +11,15 @@ import pytest
 from dashboard import pipeline, store
 from dashboard.review import ReviewStore, reviews_path
 from tests.conftest import SEEDS
-from tests.test_browser import _header_count, _map_frame, _offline_page, _open_panel, pytestmark, run_streamlit
+from tests.test_browser import (
+    MAP_IFRAME,
+    _header_count,
+    _map_frame,
+    _offline_page,
+    _open_panel,
+    pytestmark,
+    run_streamlit,
+)
 
 __all__ = ["pytestmark"]  # the browser marker, and the skip when Chromium is missing
 
@@ -128,7 +136,7 @@ def test_phone_layout_starts_with_filters_collapsed_and_the_map_early(server, br
     assert _header_count(page) == 9
     sidebar = page.locator("[data-testid='stSidebar']")
     assert sidebar.get_attribute("data-collapsed") == "true"
-    box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
+    box = page.locator(MAP_IFRAME).bounding_box()
     # the five figures wrap three to a row: the map starts within the first screen and a half
     assert box["y"] < 844 * 1.5, box
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
