@@ -15,6 +15,10 @@ the median of several runs, and the join is compared with a bare ``geopandas.sjo
 
 - a long one-line article (250 KB, 500 KB, 1 MB of event sentences): time linear in size (ratio for 4x <= 5x).
 
+Measured 2026-11-23 11:08 UTC on a quieter machine (load average 1.7-2.2), three runs of 500 synthetic articles
+(``--extraction-only``), wall clock = CPU time: Spanish 336, 329, 338 articles/s (median 336; passes 274-361),
+English 357, 344 (passes 269-364): the 300 articles/s target is met in both languages.
+
 Measured 2026-11-23 after the Spanish speed-ups (issue 9 item 5; output unchanged: every incident of both
 development sets, the seed set and 600 synthetic articles dumped by ``bench/dump_extraction.py`` is identical
 before and after), three runs of 500 synthetic articles each (5 passes, median), CPU time (wall clock in brackets;
