@@ -114,6 +114,12 @@ def _page_ready(page) -> None:
     page.get_by_text("incidents match the filters").wait_for(timeout=60000)
 
 
+def _settled(page) -> None:
+    """Wait until the script run a widget change started has finished (Streamlit's "running" widget is gone)."""
+    page.wait_for_timeout(500)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=60000)
+
+
 def _open_popup(frame, marker_selector: str) -> str:
     # dispatched events: the layer control and an earlier popup may cover the marker on a small map
     frame.locator(marker_selector).first.dispatch_event("click")
@@ -260,6 +266,8 @@ def test_upload_with_hostile_metadata_and_names(hostile, browser, tmp_path):
     page.get_by_label("URL (optional)").fill(UPLOAD_URL)
     page.get_by_label("Outlet (optional)").fill("V ${top.__pwned=20} ![v](http://203.0.113.9/pwned-outlet.png)")
     page.get_by_label("Outlet (optional)").press("Enter")
+    # the Enter reruns the script: files given to the uploader while it is drawn again are lost
+    _settled(page)
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files([str(good), str(empty)])
     label = f"{good.name}: 1 incident(s) · en · {title}"  # name, count, language, title
     page.get_by_text(label, exact=True).wait_for(timeout=30000)
