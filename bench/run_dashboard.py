@@ -12,6 +12,11 @@ Targets: filter change to map drawn <= 0.4 s (20 incidents), <= 0.8 s (100,000),
 (warm server) <= 2.5 s (20), <= 6 s (100,000), <= 2 s (1,000,000); map document for 20 incidents well under the
 folium page's 543 KB.
 
+Measured 2026-11-23 11:37 UTC on a quiet machine (load average 0.7-1.7), 4 filter changes and 3-4 page loads:
+20 incidents: filter change median 0.27 s (0.22-0.33), first load on a warm server median 2.06 s (1.94-2.28; the
+cold first load 3.89 s); 100,000 incidents: filter change median 0.32 s (0.26-0.49), warm first load 2.33-2.40 s
+(cold 9.1 s). Every target for 20 and 100,000 incidents is met there; the figures below were taken at load 1-12.
+
 Last measured (2026-11-23, 2-core machine shared with five other agents; load average 1-12 during the runs):
 
 | incidents | filter change, median (min-max) | first load warm, median (min-max) | cold | map document |
