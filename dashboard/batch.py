@@ -28,6 +28,7 @@ from dashboard import __version__, langpack
 from dashboard.corpus import Article, ArticleError, ReadError, date_from_corpus, expand_paths, read_article, read_corpus
 from dashboard.dedup import mergeable, place_key
 from dashboard.extraction import Extractor, Incident
+from dashboard.gazcache import hash_files
 from dashboard.gazetteer import DATA_DIR, GEONAMES_FILE, Gazetteer, default_gazetteer
 
 Progress = Callable[[int, int, str], None]
@@ -52,14 +53,7 @@ def extractor_version(gazetteer: Gazetteer | None = None) -> str:
     files += sorted(p for p in (gazetteer.data_dir / "gazetteer").rglob("*") if p.is_file())
     if gazetteer.user_dir is not None:
         files.append(gazetteer.user_dir / GEONAMES_FILE)
-    for path in files:
-        h.update(str(path).encode() + b"\0")
-        try:
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-        except FileNotFoundError:
-            h.update(b"missing")
-        except OSError:  # unreadable for this user (a gazetteer folder in another's home): the gazetteer skips it
-            h.update(b"unreadable")
+    hash_files(h, files)
     return h.hexdigest()[:32]
 
 

@@ -55,15 +55,24 @@ def cache_key(data_dir: Path, user_file: Path | None) -> str:
         files += sorted(p for p in (data_dir / folder).rglob("*") if p.is_file())
     if user_file is not None:
         files.append(user_file)
+    hash_files(h, files)
+    return h.hexdigest()[:32]
+
+
+def hash_files(h, files: list[Path]) -> None:
+    """Feed each file's path and content hash to ``h``.
+
+    A missing or unreadable file (a folder in another user's home, which the gazetteer skips too) counts as such
+    rather than failing.
+    """
     for path in files:
         h.update(str(path).encode() + b"\0")
         try:
             h.update(hashlib.sha256(path.read_bytes()).digest())
         except FileNotFoundError:
             h.update(b"missing")
-        except OSError:  # unreadable for this user: the gazetteer skips it too
+        except OSError:
             h.update(b"unreadable")
-    return h.hexdigest()[:32]
 
 
 def load_or_build(build: Callable[[], object], data_dir: Path, user_file: Path | None) -> object:
