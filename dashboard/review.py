@@ -399,7 +399,8 @@ def apply(frame: gpd.GeoDataFrame, reviews: ReviewStore, gazetteer: Gazetteer,
     out = frame.copy(deep=False)  # new and corrected columns only; the cached frame stays as loaded
     if corrections:
         out = frame.copy()
-    out["review_status"] = [statuses.get(i, "needs review") for i in out["id"]]
+    # ids as plain objects: iterating an Arrow-backed column item by item is several times slower (a million rows)
+    out["review_status"] = [statuses.get(i, "needs review") for i in out["id"].to_numpy(dtype=object)]
     if corrections:
         out = _apply_corrections(out, corrections, gazetteer)
     if manual:
@@ -416,10 +417,11 @@ def _follow(frame: gpd.GeoDataFrame, decisions: Iterable[tuple], changes: Iterab
     A review of the current id wins over one carried over from a former id; among carried-over ones the latest
     wins (rows come oldest first).
     """
-    ids = set(frame["id"])
+    ids = set(frame["id"].to_numpy(dtype=object))
     alias: dict[str, str] = {}
     if "former_ids" in frame.columns:
-        for iid, former in zip(frame["id"], frame["former_ids"], strict=True):
+        for iid, former in zip(frame["id"].to_numpy(dtype=object), frame["former_ids"].to_numpy(dtype=object),
+                               strict=True):
             for old in former if isinstance(former, list) else []:
                 alias.setdefault(old, iid)
     decisions, changes = list(decisions), list(changes)

@@ -33,11 +33,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import platformdirs
 import shapely
 import shapely.errors
-from shapely.geometry import Point
 
 from dashboard import schema
 from dashboard.corpus import Article
@@ -261,6 +261,17 @@ def _adopt_legacy(target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+#: Files that passed ``PRAGMA quick_check`` in this process, with their :func:`_file_stamp` then. The check reads
+#: every page (8 s for a million incidents); a file whose stamp is unchanged has not been written since.
+_CHECKED: dict[Path, tuple] = {}
+
+
+def _file_stamp(target: Path) -> tuple:
+    # the change time too: a write that restored the modification time (os.utime) still changes it
+    st = target.stat()
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
 def _checked(target: Path) -> tuple[sqlite3.Connection, int]:
     """A read-only connection to a store that passed the damage checks, and its schema version."""
     _adopt_legacy(target)
@@ -284,14 +295,18 @@ def _checked(target: Path) -> tuple[sqlite3.Connection, int]:
     except sqlite3.Error as exc:
         raise _error(target, exc) from exc
     try:
-        result = con.execute("PRAGMA quick_check").fetchall()
-        if result != [("ok",)]:
-            raise _damaged(target, f"SQLite's integrity check fails ({result[0][0]})")
+        stamp = _file_stamp(target)
+        if _CHECKED.get(target) != stamp:
+            result = con.execute("PRAGMA quick_check").fetchall()
+            if result != [("ok",)]:
+                raise _damaged(target, f"SQLite's integrity check fails ({result[0][0]})")
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         missing = [t for t in _TABLES if t not in tables]
         if missing:
             raise _damaged(target, "it is not an incident store (no " + ", ".join(missing) + " table)")
-        return con, int(con.execute("PRAGMA user_version").fetchone()[0])
+        version_ = int(con.execute("PRAGMA user_version").fetchone()[0])
+        _CHECKED[target] = stamp
+        return con, version_
     except sqlite3.Error as exc:
         con.close()
         raise _error(target, exc) from exc
@@ -335,10 +350,10 @@ def load(path: str | Path | None = None, within: shapely.Geometry | None = None)
     con = connect(target)
     try:
         inc = pd.read_sql_query(
-            "SELECT i.*, a.title, a.published, a.published_inferred, a.outlet, a.url, l.name AS location_name, "
-            "l.geojson FROM incidents i JOIN articles a ON a.name = i.article "
-            "LEFT JOIN locations l ON l.id = i.location_id ORDER BY i.date, i.id", con)
-        frame = frame_from_rows(inc)
+            "SELECT i.*, a.title, a.published, a.published_inferred, a.outlet, a.url, l.name AS location_name "
+            "FROM incidents i JOIN articles a ON a.name = i.article LEFT JOIN locations l ON l.id = i.location_id",
+            con)
+        frame = frame_from_rows(inc, dict(con.execute("SELECT id, geojson FROM locations")))
         if within is not None:
             frame = frame[frame.geometry.intersects(within)].reset_index(drop=True)
         return frame
@@ -351,16 +366,24 @@ def load(path: str | Path | None = None, within: shapely.Geometry | None = None)
         con.close()
 
 
-def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Turn store rows into a GeoDataFrame: parse lists, share each footprint geometry among its incidents."""
+def frame_from_rows(inc: pd.DataFrame, footprints: Mapping[str, object]) -> gpd.GeoDataFrame:
+    """Turn store rows into a GeoDataFrame: parse lists, share each footprint geometry among its incidents.
+
+    ``footprints``: each location's footprint by id (GeoJSON text or a shapely geometry), read once per location
+    rather than once per incident. Rows come out sorted by date, then id. Written for a million rows: every step works
+    on arrays or on distinct values, and cells with equal lists share one list object, which callers replace
+    rather than change in place.
+    """
     for col in ("former_ids", "flags", "language", "confidence"):
         if col not in inc.columns:
             inc[col] = None
+    # the store's order; sorted here rather than in SQL, where a million-row sort costs seconds
+    order = np.lexsort((inc["id"].to_numpy(dtype=object), inc["date"].fillna("").to_numpy(dtype=object)))
+    inc = inc.iloc[order].reset_index(drop=True)
     for col in (*LIST_COLUMNS, "sources", "former_ids"):
-        # JSON text from SQLite; lists already from PostgreSQL's arrays and JSONB
-        inc[col] = [json.loads(v) if isinstance(v, str) else list(v) if isinstance(v, list) else [] for v in inc[col]]
-    inc["source_count"] = [max(1, len(s)) for s in inc["sources"]]
-    inc["place_ids"] = [loc.split("+") if isinstance(loc, str) else [] for loc in inc["location_id"]]
+        inc[col] = _lists(inc[col])
+    inc["source_count"] = np.maximum(1, np.fromiter(map(len, inc["sources"]), dtype=np.int64, count=len(inc)))
+    inc["place_ids"] = _per_distinct(inc["location_id"], lambda loc: loc.split("+"), [])
     inc["background"] = inc["background"].astype(bool)
     for col in ("killed", "wounded", "count"):
         values = pd.to_numeric(inc[col])
@@ -369,22 +392,37 @@ def frame_from_rows(inc: pd.DataFrame) -> gpd.GeoDataFrame:
         fits = bool(((known.abs() < 2**63) & (known == known.round())).all())
         inc[col] = values.astype("Int64") if fits else values.astype("float64")
     inc["published_inferred"] = inc["published_inferred"].fillna(0).astype(bool)
-    shapes: dict[str, object] = {}
-    geoms = []
-    for gj, lon, lat in zip(inc["geojson"], inc["lon"], inc["lat"], strict=True):
-        if isinstance(gj, str):
-            if gj not in shapes:
-                shapes[gj] = shapely.from_geojson(gj)
-            geoms.append(shapes[gj])
-        elif pd.notna(lon) and pd.notna(lat):
-            geoms.append(Point(lon, lat))
-        else:
-            geoms.append(None)
-    inc = inc.drop(columns=["geojson"])
+    shapes = {k: shapely.from_geojson(v) if isinstance(v, str) else v for k, v in footprints.items()
+              if v is not None}
+    areas = _per_distinct(inc["location_id"], shapes.get, None)
+    lon, lat = (pd.to_numeric(inc[c]).to_numpy(dtype=float, na_value=np.nan) for c in ("lon", "lat"))
+    points = np.where(np.isnan(lon) | np.isnan(lat), None, shapely.points(lon, lat))
+    geoms = np.where(pd.isna(areas), points, areas)
     for col in ("date", "date_end", "date_precision", "place", "province", "district", "substance",
                 "reported_by", "location_id", "geo_precision", "unlocated_reason", "language"):
         inc[col] = inc[col].astype(object).where(inc[col].notna(), None)
     return gpd.GeoDataFrame(inc, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+
+
+def _lists(column: pd.Series) -> np.ndarray:
+    """Each cell's JSON list text as a list, parsed once per distinct text (both backends give JSON text)."""
+    return _per_distinct(column.to_numpy(dtype=object, na_value=None), _json_list, [])
+
+
+def _json_list(text) -> list:
+    if not isinstance(text, str):
+        raise TypeError(f"not JSON text: {text!r}")
+    return json.loads(text)
+
+
+def _per_distinct(values, make: Callable, missing) -> np.ndarray:
+    """``make(v)`` for each cell, computed once per distinct value; ``missing`` for empty cells."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    made = np.empty(len(uniques) + 1, dtype=object)
+    for j, v in enumerate(uniques):
+        made[j] = make(v)
+    made[-1] = missing  # code -1 (an empty cell) picks the last
+    return made[codes]
 
 
 def schema_version(path: str | Path | None = None) -> int | None:

@@ -230,45 +230,48 @@ def _bump(conn: sa.Connection, key: str = "version") -> None:
 def load(url: str, within: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
     """All incidents as :func:`dashboard.store.load` gives them; ``within`` is filtered by PostGIS."""
     i, a, loc = incidents, articles, locations
-    columns = [i.c[n] for n in schema.STORED_NAMES if n not in _COORDS]
-    query = (sa.select(*columns, i.c.geom.label("point"), a.c.title, a.c.published, a.c.published_inferred,
-                       a.c.outlet, a.c.url, loc.c.name.label("location_name"), loc.c.geom.label("footprint"))
-             .select_from(i.join(a, a.c.name == i.c.article).outerjoin(loc, loc.c.id == i.c.location_id))
-             .order_by(i.c.date, i.c.id))
+    columns = [_as_text(f, i.c[f.name]) for f in schema.STORED if f.name not in _COORDS]
+    query = (sa.select(*columns, sa.func.ST_X(i.c.geom).label("lon"), sa.func.ST_Y(i.c.geom).label("lat"),
+                       a.c.title, a.c.published, a.c.published_inferred, a.c.outlet, a.c.url,
+                       loc.c.name.label("location_name"))
+             .select_from(i.join(a, a.c.name == i.c.article).outerjoin(loc, loc.c.id == i.c.location_id)))
     if within is not None:
         query = query.where(sa.func.ST_Intersects(sa.func.coalesce(loc.c.geom, i.c.geom),
                                                   from_shape(within, srid=4326)))
 
     def run(conn, _):
         result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        keys = list(result.keys())
+        # column by column from plain tuples: pandas inspects every Row object it is given
+        data = list(zip(*result.fetchall(), strict=True)) or [()] * len(keys)
+        rows = pd.DataFrame({k: pd.Series(list(v)) for k, v in zip(keys, data, strict=True)})
+        # each footprint once, not once per incident (a million incidents share a few thousand places)
+        shapes = {r.id: to_shape(r.geom) for r in conn.execute(sa.select(loc.c.id, loc.c.geom))}
+        return rows, shapes
 
-    rows = _read(url, run)
-    return _store().frame_from_rows(_rows_frame(rows))
+    rows, shapes = _read(url, run)
+    return _store().frame_from_rows(_rows_frame(rows), footprints=shapes)
+
+
+def _as_text(f: schema.Field, column: sa.Column) -> sa.ColumnElement:
+    """Lists and JSON as JSON text, the SQLite store's form.
+
+    The client then parses each distinct text once, rather than the driver every item (a million incidents).
+    """
+    if f.is_list:
+        return sa.cast(sa.func.array_to_json(column), sa.Text).label(f.name)
+    if f.kind == "json":
+        return sa.cast(column, sa.Text).label(f.name)
+    return column
 
 
 def _rows_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """Database values as the SQLite store gives them: ISO dates, figures as numbers, coordinates, GeoJSON."""
+    """Database values as the SQLite store gives them: ISO dates, figures as numbers."""
     for f in (*schema.STORED, schema.BY_NAME["published"]):
         if f.kind == "date" and f.name in rows:
             rows[f.name] = [v.isoformat() if isinstance(v, date) else None for v in rows[f.name]]
         elif f.kind == "figure":
             rows[f.name] = [_figure(v) for v in rows[f.name]]
-    points = [to_shape(p) if p is not None else None for p in rows["point"]]
-    rows["lon"] = [p.x if p is not None else None for p in points]
-    rows["lat"] = [p.y if p is not None else None for p in points]
-    shapes: dict[bytes, str] = {}  # each footprint converted once, however many incidents share it
-    geojson = []
-    for g in rows["footprint"]:
-        if g is None:
-            geojson.append(None)
-            continue
-        key = bytes(g.data)
-        if key not in shapes:
-            shapes[key] = shapely.to_geojson(to_shape(g))
-        geojson.append(shapes[key])
-    rows["geojson"] = geojson
-    rows = rows.drop(columns=["point", "footprint"])
     # the columns in the order of the SQLite store's ``SELECT i.*, ...``
     return rows[[*schema.STORED_NAMES, *(c for c in rows.columns if c not in schema.STORED_NAMES)]]
 

@@ -82,7 +82,9 @@ def _reviewed(path: Path, mtime: float, reviews_version: int) -> gpd.GeoDataFram
                          _articles(str(path), mtime))
     if frame["_month"].isna().any():  # incidents added by an analyst
         frame["_month"] = pd.to_datetime(frame["date"], errors="coerce").dt.to_period("M").dt.to_timestamp()
-    return frame
+    # parsed dates and distinct place and actor sets, once per store and review state: a filter change on a
+    # million incidents is then array operations
+    return query.prepare(frame)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -364,7 +366,7 @@ def _main() -> None:
     link = link.empty()  # filled last, when the URL of this view is known
     _figures(chosen)
     # drawn once per page; a filter change sends only the new incident layers (dashboard/ui_map.py)
-    ui_map.draw(chosen, frame, (mtime, version), repr(flt))
+    ui_map.draw(chosen, frame, (str(path), mtime, version), repr(flt))
     unlocated = int(chosen.geometry.isna().sum())
     if unlocated:
         st.caption(t("ui.unlocated", n=i18n.number(unlocated, lang())))

@@ -55,6 +55,19 @@ def _columns(version: object, _everything: gpd.GeoDataFrame) -> mapdata.Columns:
     return mapdata.columns(_everything)
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _document(key: tuple, _chosen: gpd.GeoDataFrame, _cols: mapdata.Columns) -> tuple[str, str]:
+    """The map document (text, digest) of one view, shared by every session.
+
+    A new visitor opening the usual view of a million incidents gets it without building it. ``key`` (data
+    versions, filter, language, map settings) decides the document; the frames are not hashed (leading
+    underscores).
+    """
+    _, _, language, shade, basemap, playback = key
+    doc = mapdata.payload(_chosen, cols=_cols, lang=language, shade=shade, basemap=basemap, playback=playback)
+    return mapdata.dumps(doc)
+
+
 def draw(chosen: gpd.GeoDataFrame, everything: gpd.GeoDataFrame, version: object, filter_key: object) -> None:
     """Draw (or update) the map of the filtered incidents ``chosen``, rows of ``everything``.
 
@@ -70,9 +83,7 @@ def draw(chosen: gpd.GeoDataFrame, everything: gpd.GeoDataFrame, version: object
     key = (version, filter_key, language, shade, basemap, playback)
     memo = st.session_state.get("_map_doc")
     if not memo or memo[0] != key:
-        doc = mapdata.payload(chosen, cols=_columns(version, everything), lang=language, shade=shade,
-                              basemap=basemap, playback=playback)
-        memo = (key, *mapdata.dumps(doc))
+        memo = (key, *_document(key, chosen, _columns(version, everything)))
         st.session_state["_map_doc"] = memo
     _, text, digest = memo
     if "_map_view0" not in st.session_state:  # the view of a shared link; later the browser keeps its own

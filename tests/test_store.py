@@ -53,6 +53,31 @@ def test_loaded_frame_keeps_types_and_geometry(built):
     assert isinstance(frame.iloc[0]["departments"], list)
 
 
+def test_loaded_rows_are_sorted_with_unlocated_ones_empty_and_footprints_shared(store_url):
+    # written out of order; one incident has no place, two share the VRAEM footprint
+    from dashboard.gazetteer import default_gazetteer
+
+    vraem = default_gazetteer().get("zone:vraem")
+    frame = gpd.GeoDataFrame({
+        "id": ["z9", "a1", "m5", "b2"], "type": ["seizure"] * 4, "article": "a.txt",
+        "date": ["2024-03-01", "2024-03-01", None, "2023-12-31"], "date_end": [None] * 4,
+        "location_id": ["zone:vraem", "zone:vraem", None, None], "geo_precision": ["region", "region", None, None],
+        "location_name": [vraem.name, vraem.name, None, None], "departments": [["Ayacucho"], ["Ayacucho"], [], []],
+        "zones": [["VRAEM"], ["VRAEM"], [], []], "actors": [[], ["Army"], [], []], "background": False,
+        "evidence": "x", "evidence_start": 0, "evidence_end": 1},
+        geometry=[vraem.footprint, vraem.footprint, None, gpd.points_from_xy([-77.1], [-12.0])[0]], crs=4326)
+    art = Article(name="a.txt", text="x", title="t", published=None, content_hash="0" * 64)
+    store.write(store_url, [art], frame)
+    back = store.load(store_url)
+    # by date then id; the undated one first (an empty date sorts before any other)
+    assert list(back["id"]) == ["m5", "b2", "a1", "z9"]
+    assert back.geometry.iloc[0] is None  # no place: no geometry, not a point at NaN
+    assert back.geometry.iloc[1].geom_type == "Point" and back.geometry.iloc[1].x == pytest.approx(-77.1)
+    assert back.geometry.iloc[2] is back.geometry.iloc[3]  # one footprint object for both
+    assert back.geometry.iloc[2].equals(vraem.footprint)
+    assert list(back["actors"]) == [[], [], ["Army"], []] and list(back["zones"].iloc[2:]) == [["VRAEM"]] * 2
+    assert list(back["place_ids"]) == [[], [], ["zone:vraem"], ["zone:vraem"]]
+
 def test_failed_write_leaves_previous_store(built, tmp_path, monkeypatch):
     target = tmp_path / "keep.sqlite"
     pipeline.build([SEEDS], path=target)
@@ -162,6 +187,22 @@ def test_damaged_page_in_the_middle_is_refused_not_a_traceback(tmp_path):
     with pytest.raises(DamagedStoreError):
         pipeline.ingest_paths([new_article(tmp_path)], db)
     assert db.read_bytes() == bytes(raw)
+
+
+def test_damage_after_a_good_read_is_still_refused(tmp_path):
+    # the full page check runs once per version of the file in a process; damage is a new version, even when
+    # whoever damaged the file put its modification time back
+    db = two_article_store(tmp_path)
+    assert len(store.load(db)) > 0
+    assert len(store.load(db)) > 0  # unchanged: read again without the check, same answer
+    before = db.stat()
+    raw = bytearray(db.read_bytes())
+    page = int.from_bytes(raw[16:18], "big")
+    raw[page:page + 64] = random.Random(11).randbytes(64)
+    db.write_bytes(bytes(raw))
+    os.utime(db, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(DamagedStoreError):
+        store.load(db)
 
 
 def test_a_file_that_is_no_store_is_refused(tmp_path):

@@ -445,3 +445,21 @@ def test_a_correction_says_what_changed(own_store):
         escape.markdown(f"Corrected: ambush, 18 Mar 2017, {ambush['place']} (Killed).")]
     panel = escape.markdown(f"ambush, 18 Mar 2017, {ambush['place']}")
     assert f"**Review** · {panel} · status: corrected" in [m.value for m in at.markdown]
+
+
+def test_a_second_visitor_gets_the_map_document_without_building_it(store_file, monkeypatch):
+    from dashboard import mapdata, ui_map
+
+    monkeypatch.setenv("INCIDENT_MAP_STORE", str(store_file))
+    ui_map._document.clear()
+    built = []
+    real = mapdata.payload
+    monkeypatch.setattr(mapdata, "payload", lambda *a, **k: built.append(1) or real(*a, **k))
+    first = AppTest.from_file(APP, default_timeout=90).run()
+    second = AppTest.from_file(APP, default_timeout=90).run()  # a new session, the same view
+    assert not first.exception and not second.exception
+    assert len(built) == 1
+    second.multiselect(key="f_types").set_value(["ambush"]).run()  # another view: its own document
+    assert len(built) == 2
+    first.multiselect(key="f_types").set_value(["ambush"]).run()  # ... which the first visitor then reuses
+    assert len(built) == 2
