@@ -127,6 +127,17 @@ DRAWN = """([before]) => { const f = document.querySelector("MAP_FRAME"); const 
 DRAWN = DRAWN.replace("MAP_FRAME", MAP_FRAME)
 
 
+def _peak_rss_mib(pid: int) -> int | None:
+    """The server process's peak resident memory (Linux), in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None
+
+
 def _spread(times: list[float]) -> dict:
     return {"median": round(statistics.median(times), 2), "min": round(min(times), 2), "max": round(max(times), 2),
             "all": [round(x, 2) for x in times]}
@@ -194,6 +205,7 @@ def bench_dashboard(db: Path, browser, changes: int, loads: int, shots: Path | N
         if shots:
             page.screenshot(path=str(shots))
         doc_chars = frame.evaluate("() => Number(document.body.getAttribute('data-doc-chars'))")
+        peak_mib = _peak_rss_mib(proc.pid)
         page_chars = frame.evaluate("() => document.documentElement.outerHTML.length")
     except Exception:
         if page:
@@ -208,8 +220,8 @@ def bench_dashboard(db: Path, browser, changes: int, loads: int, shots: Path | N
     basemap = (ROOT / "static" / "incident_map" / "basemap.json").stat().st_size
     return {"first_load_s": _spread(first[1:] or first), "first_load_cold_s": round(first[0], 2),
             "reload_s": _spread(again) if again else None,
-            "filter_to_map_s": _spread(times), "zoom_kept": all(kept), "map_document_chars": doc_chars,
-            "map_page_chars": page_chars, "basemap_bytes_fetched_once": basemap}
+            "filter_to_map_s": _spread(times), "server_peak_rss_mib": peak_mib, "zoom_kept": all(kept),
+            "map_document_chars": doc_chars, "map_page_chars": page_chars, "basemap_bytes_fetched_once": basemap}
 
 
 def bench_plain_folium(frame: gpd.GeoDataFrame, page, out: Path) -> dict:
@@ -268,7 +280,8 @@ def main() -> None:
                 page2 = browser.new_page(viewport={"width": 1400, "height": 1000})
                 plain = bench_plain_folium(frame, page2, tmp / "plain.html")
                 page2.close()
-            results.append({"incidents": n, "store": store.label(db), "store_build_s": round(build_s, 1), "dashboard": ours,
+            results.append({"incidents": n, "store": store.label(db), "store_build_s": round(build_s, 1),
+                            "dashboard": ours,
                             "load_average_after": [round(x, 1) for x in os.getloadavg()],
                             "plain_folium_baseline": plain})
             del frame

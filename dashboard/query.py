@@ -44,20 +44,22 @@ class Filter:
 
 #: The columns :func:`prepare` adds. They start with "_", like every working column, so that exports, the table and
 #: popups (which name the fields they show) never show them.
-PREPARED = ("_start", "_end", "_places", "_actors")
+PREPARED = ("_start", "_end", "_month", "_places", "_actors")
 
 
 def prepare(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Add the columns that let :func:`apply` filter a large frame in array operations; returns ``frame``.
 
-    ``_start``/``_end``: the date range parsed once. ``_places`` and ``_actors``: categoricals whose categories are
-    the distinct (departments, zones, province, district) and actor lists as JSON, so a region or actor filter
-    tests a few thousand distinct values instead of every row. Lists must not be changed in place afterwards
+    ``_start``/``_end``: the date range parsed once (``_month``: the start's month, for the timeline).
+    ``_places`` and ``_actors``: categoricals whose categories are the distinct (departments, zones, province,
+    district) and actor lists as JSON, so a region or actor filter tests a few thousand distinct values instead
+    of every row. Lists must not be changed in place afterwards
     (the dashboard's frame is shared read-only).
     """
     start = pd.to_datetime(frame["date"], errors="coerce")
     frame["_start"] = start
     frame["_end"] = pd.to_datetime(frame["date_end"], errors="coerce").fillna(start)
+    frame["_month"] = start.dt.to_period("M").dt.to_timestamp()
     n = len(frame)
     deps, zones, province, district, actors = (frame[c].to_numpy(dtype=object)
                                                for c in ("departments", "zones", "province", "district", "actors"))

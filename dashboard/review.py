@@ -28,9 +28,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from dashboard import schema, store
+from dashboard import query, schema, store
 from dashboard.errors import IncidentMapError, StoreError
 from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer
@@ -282,8 +283,11 @@ class ReviewStore:
             corrections.setdefault(iid, {})[name] = value
         return statuses, corrections, manual
 
-    def _rows(self) -> tuple[list[tuple], list[tuple], dict[str, dict]]:
+    def rows(self) -> tuple[list[tuple], list[tuple], dict[str, dict]]:
         """Decisions (id, status, when) and corrections (id, field, value, when), oldest first; manual records."""
+        return self._rows()
+
+    def _rows(self) -> tuple[list[tuple], list[tuple], dict[str, dict]]:
         if self._pg:
             return self._pg.rows()
         con = self._read()
@@ -388,19 +392,23 @@ def _check(name: str, value) -> None:
 
 
 def apply(frame: gpd.GeoDataFrame, reviews: ReviewStore, gazetteer: Gazetteer,
-          articles: Mapping[str, dict] | None = None) -> gpd.GeoDataFrame:
+          articles: Mapping[str, dict] | None = None, rows: tuple | None = None) -> gpd.GeoDataFrame:
     """The incidents as reviewed: a ``review_status`` column, corrections applied, added incidents appended.
 
     Rejected incidents stay in the frame (marked); filters hide them by default. Corrected places are located
     again with the gazetteer. ``articles`` (name -> stored record) gives added incidents their evidence text.
+    ``rows``: :meth:`ReviewStore.rows`, when already read. Columns derived from the incidents' fields (the
+    filter's, :data:`dashboard.query.PREPARED`) are dropped when a correction or an added incident changes them.
     """
-    decisions, changes, manual = reviews._rows()
+    decisions, changes, manual = rows if rows is not None else reviews.rows()
     statuses, corrections = _follow(frame, decisions, changes)
     out = frame.copy(deep=False)  # new and corrected columns only; the cached frame stays as loaded
     if corrections:
         out = frame.copy()
     # ids as plain objects: iterating an Arrow-backed column item by item is several times slower (a million rows)
     out["review_status"] = [statuses.get(i, "needs review") for i in out["id"].to_numpy(dtype=object)]
+    if corrections or manual:
+        out = out.drop(columns=[c for c in query.PREPARED if c in out.columns])
     if corrections:
         out = _apply_corrections(out, corrections, gazetteer)
     if manual:
@@ -411,20 +419,39 @@ def apply(frame: gpd.GeoDataFrame, reviews: ReviewStore, gazetteer: Gazetteer,
     return out
 
 
+def content_digest(rows: tuple) -> str:
+    """A digest of what reviews change in the incidents besides their status: corrections and added incidents.
+
+    ``rows``: :meth:`ReviewStore.rows`. Confirming or rejecting leaves it unchanged, so what is derived from the
+    incidents' places and dates (the map's arrays) is kept across such reviews.
+    """
+    _, changes, manual = rows
+    text = json.dumps([[c[:3] for c in changes], manual], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
 def _follow(frame: gpd.GeoDataFrame, decisions: Iterable[tuple], changes: Iterable[tuple]):
     """Statuses and corrections by current incident id: a review of a replaced id goes to its successor.
 
     A review of the current id wins over one carried over from a former id; among carried-over ones the latest
     wins (rows come oldest first).
     """
-    ids = set(frame["id"].to_numpy(dtype=object))
-    alias: dict[str, str] = {}
-    if "former_ids" in frame.columns:
-        for iid, former in zip(frame["id"].to_numpy(dtype=object), frame["former_ids"].to_numpy(dtype=object),
-                               strict=True):
-            for old in former if isinstance(former, list) else []:
-                alias.setdefault(old, iid)
     decisions, changes = list(decisions), list(changes)
+    # only the reviewed ids are looked up: a million incidents, a few hundred reviews
+    reviewed = {r[0] for r in decisions} | {r[0] for r in changes}
+    current = frame["id"]
+    ids = set(current[current.isin(list(reviewed))].to_numpy(dtype=object)) if reviewed else set()
+    gone = reviewed - ids
+    alias: dict[str, str] = {}
+    if gone and "former_ids" in frame.columns:
+        former_ids = frame["former_ids"].to_numpy(dtype=object)
+        sizes = np.fromiter((len(f) if isinstance(f, list) else 0 for f in former_ids), dtype=np.int64,
+                            count=len(former_ids))
+        names = current.to_numpy(dtype=object)
+        for row in np.flatnonzero(sizes):
+            for old in former_ids[row]:
+                if old in gone:
+                    alias.setdefault(old, names[row])
     statuses: dict[str, str] = {}
     for iid, status, _ in decisions:
         if iid not in ids and iid in alias:

@@ -6,6 +6,7 @@ is shared read-only, not copied on every rerun), so a filter change only filters
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 from pathlib import Path
@@ -58,10 +59,9 @@ def _regions() -> dict[str, gpd.GeoDataFrame]:
 @st.cache_resource(show_spinner="Loading incidents… / Cargando incidentes…", max_entries=2)
 def _incidents(path: str, mtime: float) -> gpd.GeoDataFrame:
     # mtime is part of the cache key: a rebuilt store is loaded again, an unchanged one never.
-    frame = store.load(path)
-    # the timeline's month, computed once rather than on every rerun
-    frame["_month"] = pd.to_datetime(frame["date"], errors="coerce").dt.to_period("M").dt.to_timestamp()
-    return frame
+    # Prepared here, once per store version: parsed dates and months, distinct place and actor sets (a filter
+    # change on a million incidents is then array operations, and a review that only sets statuses keeps them).
+    return query.prepare(store.load(path))
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -76,15 +76,19 @@ def _reviews_version(path: Path) -> int:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _reviewed(path: Path, mtime: float, reviews_version: int) -> gpd.GeoDataFrame:
-    """The cached incidents with the reviews applied, again only when the store or the reviews change."""
-    frame = review.apply(_incidents(str(path), mtime), ReviewStore(reviews_path(path)), default_gazetteer(),
-                         _articles(str(path), mtime))
-    if frame["_month"].isna().any():  # incidents added by an analyst
-        frame["_month"] = pd.to_datetime(frame["date"], errors="coerce").dt.to_period("M").dt.to_timestamp()
-    # parsed dates and distinct place and actor sets, once per store and review state: a filter change on a
-    # million incidents is then array operations
-    return query.prepare(frame)
+def _reviewed(path: Path, mtime: float, reviews_version: int) -> tuple[gpd.GeoDataFrame, tuple]:
+    """The cached incidents with the reviews applied, again only when the store or the reviews change.
+
+    Also a key of the incidents' content: the store version and what reviews changed besides statuses, for what
+    is derived from places and dates only (the map's arrays), so confirming or rejecting does not recompute it.
+    """
+    reviews = ReviewStore(reviews_path(path))
+    rows = reviews.rows()
+    frame = review.apply(_incidents(str(path), mtime), reviews, default_gazetteer(), _articles(str(path), mtime),
+                         rows=rows)
+    if "_places" not in frame:  # a correction or an added incident: derive again
+        query.prepare(frame)
+    return frame, (str(path), mtime, review.content_digest(rows))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -92,14 +96,17 @@ def _options(path: Path, mtime: float, reviews_version: int) -> dict:
     """Choices for the sidebar, computed once per store and review state.
 
     Type counts are those of the map with no filter: reviews applied, rejected incidents and background
-    statistics left out.
+    statistics left out. Regions and actors come from the distinct place and actor sets (a few thousand), not
+    from every row.
     """
-    frame = _reviewed(path, mtime, reviews_version)
+    frame, _ = _reviewed(path, mtime, reviews_version)
     events = frame[~frame["background"] & frame["review_status"].ne("rejected")]
+    places = [json.loads(c) for c in frame["_places"].cat.categories]
+    actors = [json.loads(c)[0] for c in frame["_actors"].cat.categories]
     return {
         "counts": events["type"].value_counts().to_dict(),
-        "regions": sorted(set(frame["departments"].explode().dropna()) | set(frame["zones"].explode().dropna())),
-        "actors": sorted(set(frame["actors"].explode().dropna())),
+        "regions": sorted({n for deps, zones, _, _ in places for n in (*deps, *zones)}),
+        "actors": sorted({a for names in actors for a in names}),
         "dates": _date_bounds(frame),
     }
 
@@ -207,12 +214,12 @@ def _parse_date(text: str | None) -> date | None:
 
 
 def _date_bounds(frame: gpd.GeoDataFrame) -> tuple[date, date]:
-    starts = pd.to_datetime(frame["date"], errors="coerce").dropna()
-    ends = pd.to_datetime(frame["date_end"], errors="coerce").dropna()
+    """The first and last day of the incidents' date ranges (today when none is dated); a prepared frame."""
+    starts = frame["_start"].dropna()
     if starts.empty:
         today = date.today()
         return today, today
-    return starts.min().date(), max(ends.max(), starts.max()).date()
+    return starts.min().date(), max(frame["_end"].max(), starts.max()).date()
 
 
 def _sync_url(flt: query.Filter, lo: date, hi: date) -> None:
@@ -354,7 +361,7 @@ def _main() -> None:
     path = _ensure_store()
     mtime = _store_version(path)
     version = _reviews_version(path)
-    frame = _reviewed(path, mtime, version)
+    frame, content = _reviewed(path, mtime, version)
     options = _options(path, mtime, version)
     _init_state(options["dates"])
     flt = _sidebar(options)
@@ -366,7 +373,7 @@ def _main() -> None:
     link = link.empty()  # filled last, when the URL of this view is known
     _figures(chosen)
     # drawn once per page; a filter change sends only the new incident layers (dashboard/ui_map.py)
-    ui_map.draw(chosen, frame, (str(path), mtime, version), repr(flt))
+    ui_map.draw(chosen, frame, (str(path), mtime, version), repr(flt), content)
     unlocated = int(chosen.geometry.isna().sum())
     if unlocated:
         st.caption(t("ui.unlocated", n=i18n.number(unlocated, lang())))

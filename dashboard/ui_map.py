@@ -68,12 +68,14 @@ def _document(key: tuple, _chosen: gpd.GeoDataFrame, _cols: mapdata.Columns) -> 
     return mapdata.dumps(doc)
 
 
-def draw(chosen: gpd.GeoDataFrame, everything: gpd.GeoDataFrame, version: object, filter_key: object) -> None:
+def draw(chosen: gpd.GeoDataFrame, everything: gpd.GeoDataFrame, version: object, filter_key: object,
+         content: object | None = None) -> None:
     """Draw (or update) the map of the filtered incidents ``chosen``, rows of ``everything``.
 
     ``version`` identifies ``everything`` (the store and review versions) and ``filter_key`` the filter: the same
-    pair reuses the document already sent, so a rerun caused elsewhere (a table click) costs nothing here. The
-    incident chosen in the table is looked up in ``everything``.
+    pair reuses the document already sent, so a rerun caused elsewhere (a table click) costs nothing here.
+    ``content`` identifies what the map's arrays are computed from (places, dates, types; not review statuses),
+    by default ``version``. The incident chosen in the table is looked up in ``everything``.
     """
     component = _component()
     _take_pick(st.session_state.get("incident_map"))
@@ -83,7 +85,7 @@ def draw(chosen: gpd.GeoDataFrame, everything: gpd.GeoDataFrame, version: object
     key = (version, filter_key, language, shade, basemap, playback)
     memo = st.session_state.get("_map_doc")
     if not memo or memo[0] != key:
-        memo = (key, *_document(key, chosen, _columns(version, everything)))
+        memo = (key, *_document(key, chosen, _columns(version if content is None else content, everything)))
         st.session_state["_map_doc"] = memo
     _, text, digest = memo
     if "_map_view0" not in st.session_state:  # the view of a shared link; later the browser keeps its own

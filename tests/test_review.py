@@ -220,3 +220,40 @@ def test_reading_reviews_never_creates_or_changes_the_file(tmp_path):
     rs = ReviewStore(tmp_path / "s.reviews.sqlite")
     assert rs.snapshot() == ({}, {}, {}) and rs.history() == []
     assert list(tmp_path.iterdir()) == []  # no file, no WAL, no CREATE
+
+
+def test_a_corrected_place_is_found_by_the_filter_of_a_prepared_frame(built, gazetteer):
+    # the dashboard filters a prepared frame (dates, place and actor sets derived once); a correction must not
+    # leave the filter reading the place the incident had before
+    db, rs = built
+    base = query.prepare(store.load(db))
+    amb = row_of(base, location_id="zone:tri_border")
+    assert amb["id"] not in set(query.apply(base, query.Filter(regions=["Ramón Castilla"]))["id"])
+    statuses_only = review.apply(base, rs, gazetteer)
+    assert "_places" in statuses_only  # no correction: the derived columns are kept as they are
+    rs.correct(amb["id"], {"place_ids": ["town:caballococha"], "date": "2019-02-03",
+                                "date_end": "2019-02-03"}, original=amb.to_dict())
+    out = review.apply(base, rs, gazetteer)
+    assert not set(query.PREPARED) & set(out.columns)  # derived from the old place and date: dropped
+    query.prepare(out)
+    found = query.apply(out, query.Filter(regions=["Ramón Castilla"]))
+    assert list(found["id"]) == [amb["id"]]
+    in_feb = query.apply(out, query.Filter(since=__import__("datetime").date(2019, 2, 1),
+                                           until=__import__("datetime").date(2019, 2, 28)))
+    assert amb["id"] in set(in_feb["id"])
+    assert "_places" in base and len(base) == len(out)  # the shared frame is left as it was
+
+
+def test_content_digest_changes_with_corrections_and_additions_not_statuses(built):
+    db, rs = built
+    frame = store.load(db)
+    first = review.content_digest(rs.rows())
+    rs.set_status(frame["id"].iloc[0], "confirmed")
+    rs.set_status(frame["id"].iloc[1], "rejected")
+    assert review.content_digest(rs.rows()) == first
+    rs.correct(frame["id"].iloc[0], {"killed": 2}, original={"killed": None})
+    second = review.content_digest(rs.rows())
+    assert second != first
+    rs.add({"type": "seizure", "date": "2024-01-02", "place_ids": ["town:callao"], "quantity_kg": 5.0,
+            "article": frame["article"].iloc[0], "evidence_start": 0, "evidence_end": 10})
+    assert review.content_digest(rs.rows()) not in (first, second)

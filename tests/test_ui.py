@@ -463,3 +463,27 @@ def test_a_second_visitor_gets_the_map_document_without_building_it(store_file, 
     assert len(built) == 2
     first.multiselect(key="f_types").set_value(["ambush"]).run()  # ... which the first visitor then reuses
     assert len(built) == 2
+
+
+def test_confirming_keeps_the_map_arrays_a_correction_recomputes_them(tmp_path, monkeypatch):
+    from dashboard import mapdata
+    from dashboard.review import ReviewStore, reviews_path
+
+    db = tmp_path / "s.sqlite"
+    pipeline.build([SEEDS], path=db)
+    monkeypatch.setenv("INCIDENT_MAP_STORE", str(db))
+    computed = []
+    real = mapdata.columns
+    monkeypatch.setattr(mapdata, "columns", lambda frame: computed.append(len(frame)) or real(frame))
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception and len(computed) == 1
+    frame = store.load(db)
+    frame = frame[~frame["background"]]  # events: the figures count them
+    rs = ReviewStore(reviews_path(db))
+    rs.set_status(frame["id"].iloc[0], "rejected")  # a status: the places and dates are the same
+    at.run()
+    assert not at.exception and len(computed) == 1
+    assert metrics(at)["Incidents"] == "8"  # ... but the figures and the map follow the review
+    rs.correct(frame["id"].iloc[1], {"place_ids": ["town:caballococha"]}, original={})
+    at.run()
+    assert not at.exception and len(computed) == 2
