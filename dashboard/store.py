@@ -349,10 +349,10 @@ def load(path: str | Path | None = None, within: shapely.Geometry | None = None)
         return _pg().load(target, within)
     con = connect(target)
     try:
-        inc = pd.read_sql_query(
+        cur = con.execute(
             "SELECT i.*, a.title, a.published, a.published_inferred, a.outlet, a.url, l.name AS location_name "
-            "FROM incidents i JOIN articles a ON a.name = i.article LEFT JOIN locations l ON l.id = i.location_id",
-            con)
+            "FROM incidents i JOIN articles a ON a.name = i.article LEFT JOIN locations l ON l.id = i.location_id")
+        inc = rows_frame([d[0] for d in cur.description], cur.fetchall())
         frame = frame_from_rows(inc, dict(con.execute("SELECT id, geojson FROM locations")))
         if within is not None:
             frame = frame[frame.geometry.intersects(within)].reset_index(drop=True)
@@ -364,6 +364,23 @@ def load(path: str | Path | None = None, within: shapely.Geometry | None = None)
         raise _damaged(target, f"a stored incident cannot be read ({exc})") from exc
     finally:
         con.close()
+
+
+#: Columns that :func:`frame_from_rows` turns into Python objects (lists, or text with None): built as objects
+#: straight away rather than as Arrow text first (a million rows).
+_OBJECT_COLUMNS = frozenset((*LIST_COLUMNS, "sources", "former_ids", "date", "date_end", "date_precision", "place",
+                             "province", "district", "substance", "reported_by", "location_id", "geo_precision",
+                             "unlocated_reason", "language"))
+
+
+def rows_frame(names: list[str], rows: list[tuple]) -> pd.DataFrame:
+    """Database rows as a frame, column by column.
+
+    The columns :func:`frame_from_rows` wants as Python objects are built as such, the others typed by pandas.
+    """
+    data = list(zip(*rows, strict=True)) or [()] * len(names)
+    return pd.DataFrame({name: pd.Series(list(values), dtype=object if name in _OBJECT_COLUMNS else None)
+                         for name, values in zip(names, data, strict=True)})
 
 
 def frame_from_rows(inc: pd.DataFrame, footprints: Mapping[str, object]) -> gpd.GeoDataFrame:

@@ -241,10 +241,7 @@ def load(url: str, within: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
 
     def run(conn, _):
         result = conn.execute(query)
-        keys = list(result.keys())
-        # column by column from plain tuples: pandas inspects every Row object it is given
-        data = list(zip(*result.fetchall(), strict=True)) or [()] * len(keys)
-        rows = pd.DataFrame({k: pd.Series(list(v)) for k, v in zip(keys, data, strict=True)})
+        rows = _store().rows_frame(list(result.keys()), result.fetchall())
         # each footprint once, not once per incident (a million incidents share a few thousand places)
         shapes = {r.id: to_shape(r.geom) for r in conn.execute(sa.select(loc.c.id, loc.c.geom))}
         return rows, shapes
