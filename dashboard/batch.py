@@ -22,8 +22,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from tqdm import tqdm
-
 from dashboard import __version__, langpack
 from dashboard.corpus import Article, ArticleError, ReadError, date_from_corpus, expand_paths, read_article
 from dashboard.dedup import mergeable, place_key
@@ -197,6 +195,8 @@ def progress_bar(enabled: bool = True) -> tuple[Progress | None, Callable[[], No
     """
     if not enabled or not sys.stderr.isatty():
         return None, lambda: None
+    from tqdm import tqdm  # only when a bar is drawn
+
     bar: list[tqdm] = []
 
     def update(done: int, total: int, name: str) -> None:

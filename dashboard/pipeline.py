@@ -27,15 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
-import pandas as pd
-
 from dashboard import batch, staging, store
 from dashboard.corpus import Article, ReadError
 from dashboard.dedup import former_ids, link_events, links, merge_across_articles
 from dashboard.errors import ArticleError, StoreError
 from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer, default_gazetteer
-from dashboard.regions import locate
+from dashboard.regions import locate, locate_rows
 
 Progress = Callable[[int, int, str], None]
 
@@ -332,11 +330,19 @@ def _incidents(snapshot: store.Snapshot, content: Mapping[str, Article], entries
     # a new store has nothing to carry over: no record per incident (100,000 articles give 300,000 of them)
     formers = former_ids(old, [_former_record(inc) for inc in merged]) if old else None
     signatures = {inc.id: signature[inc.id] for inc in merged}
-    frame = locate_merged(merged, gazetteer, consume=True)  # its incidents now live in the frame only
-    frame["former_ids"] = formers if formers is not None else [[]] * len(frame)
+    if len(merged) <= ROWS_AT_MOST:  # a few: records, located without pandas or geopandas (see regions)
+        frame: object = locate_rows(merged, gazetteer)
+        for row, former in zip(frame, formers if formers is not None else [[]] * len(merged), strict=True):
+            row["former_ids"] = former
+    else:
+        frame = locate_merged(merged, gazetteer, consume=True)  # its incidents now live in the frame only
+        frame["former_ids"] = formers if formers is not None else [[]] * len(frame)
     return store.Delta(content, frame, frozenset(keep), signatures, merging=merging)
 
 
+#: At most this many incidents written anew go to the store as records rather than a frame: the incremental
+#: ingest of a few articles then never imports pandas or geopandas (half a second of a one-article command).
+ROWS_AT_MOST = 1000
 #: Articles whose incidents JSON is read and decoded at once.
 DECODE_CHUNK = 2000
 #: Above this share of changed articles, every event is grouped again (as for a new store).
@@ -464,6 +470,8 @@ def locate_merged(incidents: Sequence[Incident], gazetteer: Gazetteer, consume: 
     incident per distinct pair is located and its location columns are given to the others. ``consume`` empties
     ``incidents`` (a list) once their fields are in the frame, so a large build does not hold both.
     """
+    import pandas as pd
+
     reps: dict[tuple, Incident] = {}
     keys = []
     for inc in incidents:

@@ -32,8 +32,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-import geopandas as gpd
-import pandas as pd
 import platformdirs
 import shapely
 import shapely.errors
@@ -42,7 +40,12 @@ from shapely.geometry import Point
 from dashboard import schema
 from dashboard.corpus import Article
 from dashboard.errors import DamagedStoreError, StoreError
+from dashboard.lazymod import lazy
 from dashboard.schema import EXTRA_PROPERTIES, LIST_COLUMNS, PROPERTIES  # noqa: F401  (re-exported)
+
+# imported when first used: a write of a few incidents (Delta.frame as records) needs neither
+gpd = lazy("geopandas")
+pd = lazy("pandas")
 
 SCHEMA_VERSION = 4
 ROOT = Path(__file__).resolve().parent.parent
@@ -996,7 +999,7 @@ _INSERT_INCIDENT = schema.sqlite_insert("incidents", schema.STORED_NAMES)
 _REPLACE_INCIDENT = schema.sqlite_insert("incidents", schema.STORED_NAMES, "INSERT OR REPLACE")
 
 
-def _frame_rows(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterator[tuple]:
+def _frame_rows(frame: gpd.GeoDataFrame | list[dict], locations: dict[str, tuple]) -> Iterator[tuple]:
     """The ``incidents`` rows of an incident frame (columns :data:`schema.STORED_NAMES`), one at a time.
 
     ``locations`` gets their footprints by id, as ``(id, name, geo_precision, GeoJSON)``.
@@ -1008,17 +1011,23 @@ def _frame_rows(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterato
         locations[loc] = (loc, name, precision, shapely.to_geojson(geom))
 
 
-def frame_records(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterator[dict]:
+def frame_records(frame: gpd.GeoDataFrame | list[dict], locations: dict[str, tuple]) -> Iterator[dict]:
     """The stored fields of each incident of a frame (:func:`schema.stored_value` applied), one at a time.
 
-    ``lon``/``lat`` are a point's coordinates, or a footprint's representative point; ``locations`` gets each
-    footprint once by location id, as ``(name, geo_precision, geometry)``. A generator over the frame's columns,
-    not ``to_dict("records")``: a store of a million incidents would otherwise hold every row twice.
+    ``frame``: a GeoDataFrame, or a list of records with the same columns and ``geometry`` (a few incidents,
+    located without pandas: :func:`dashboard.regions.locate_rows`). ``lon``/``lat`` are a point's coordinates,
+    or a footprint's representative point; ``locations`` gets each footprint once by location id, as ``(name,
+    geo_precision, geometry)``. A generator over the frame's columns, not ``to_dict("records")``: a store of a
+    million incidents would otherwise hold every row twice.
     """
     points: dict[str, tuple] = {}  # location id -> representative point, computed once per footprint
-    columns = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in schema.FRAME_COLUMNS}
-    for n, geom in enumerate(frame.geometry):
-        rec = {c: values[n] for c, values in columns.items()}
+    if isinstance(frame, list):
+        pairs: Iterator[tuple[dict, object]] = (({c: row.get(c) for c in schema.FRAME_COLUMNS}, row["geometry"])
+                                                for row in frame)
+    else:
+        columns = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in schema.FRAME_COLUMNS}
+        pairs = (({c: values[n] for c, values in columns.items()}, geom) for n, geom in enumerate(frame.geometry))
+    for rec, geom in pairs:
         lon = lat = None
         if geom is not None and not geom.is_empty:
             if geom.geom_type == "Point":
