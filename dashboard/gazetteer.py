@@ -24,6 +24,7 @@ import os
 import pickle
 import re
 import tempfile
+import threading
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,6 +45,9 @@ from dashboard.errors import GazetteerError
 if TYPE_CHECKING:  # geopy is imported when a Location is made: it pulls in requests, a tenth of a second
     import geopandas as gpd  # imported where a frame is made: pandas and geopandas take half a second
     from geopy.location import Location
+
+#: Held while a pickled gazetteer's frames are read out (see ``Gazetteer.__getattr__``).
+_FRAMES_LOCK = threading.Lock()
 
 # Package data, read through importlib.resources so that a wheel install finds it as an editable one does.
 DATA_DIR = Path(str(resources.files("dashboard").joinpath("data")))
@@ -298,14 +302,18 @@ class Gazetteer:
         return state
 
     def __getattr__(self, name: str):
-        # called only for an attribute not set: a frame still inside the pickle
-        held = self.__dict__.get("_frames_pickled")
-        if held is None or name not in held[0]:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        del self.__dict__["_frames_pickled"]
-        for key, frame in pickle.loads(held[1]).items():  # from the same trusted file as the rest (gazcache)
-            self.__dict__.setdefault(key, frame)
-        return self.__dict__[name]
+        # called only for an attribute not set: a frame still inside the pickle. Under a lock: the dashboard's
+        # sessions are threads, and one may ask while another is reading the frames out.
+        with _FRAMES_LOCK:
+            if name in self.__dict__:
+                return self.__dict__[name]
+            held = self.__dict__.get("_frames_pickled")
+            if held is None or name not in held[0]:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            for key, frame in pickle.loads(held[1]).items():  # from the same trusted file as the rest (gazcache)
+                self.__dict__.setdefault(key, frame)
+            del self.__dict__["_frames_pickled"]
+            return self.__dict__[name]
 
     # ------------------------------------------------------------------ loading
     def _read(self, relative: str) -> gpd.GeoDataFrame:
