@@ -11,32 +11,49 @@ Targets:
 The machine is shared (2 cores, five other agents): each figure is given as wall-clock time and CPU time (the CPU
 time of the process tree, which load from other programs does not inflate), and the load average is printed.
 
-Last measured (2026-11-23, 10:00-10:50 UTC, 2 cores shared with five other agents, load average 5-15, so the
-wall-clock figures are mostly waiting for a core; synthetic articles of ~630 words from ``bench/synth.py``):
+Last measured (2026-11-23, 12:50-13:01 UTC, 2 cores shared with another agent, load average 1.9-3.5; synthetic
+articles of ~630 words from ``bench/synth.py``; run as ``env -u PYTHONDONTWRITEBYTECODE
+INCIDENT_MAP_CACHE_DIR=/tmp/... python bench/run_ingest.py --only add_one --runs 7`` and ``--only jobs --large
+100000 --jobs 2``: the sandbox sets ``PYTHONDONTWRITEBYTECODE``, which an installed package never has, and would
+cost each command 0.1 s of compiling; a cache folder of its own keeps other checkouts from replacing the
+gazetteer's pickled copy between runs):
 
-- adding one article to a 10,000-article store (27,241 incidents, 105 MiB file), five runs each:
-  ``incident-map ingest FILE`` as a new process: CPU median 1.88 s (1.68-2.13), wall 13.5 s (6.8-23.5) at load
-  15; in a process with the gazetteer loaded (the dashboard's upload panel): CPU median 0.60 s (0.54-0.72),
-  wall 5.8 s (4.4-9.4) at the same load; the same article again: 0.22 s CPU. Before this round: in-process
-  1.04 s CPU (0.86-1.25), wall 1.81 s; the command 2.3-2.7 s CPU, 2.6-3.3 s wall at load 0.5. Target (1 s
-  wall) met in-process on CPU time; missed by the command, whose fixed cost is importing pandas, pyarrow and
-  geopandas (0.5-0.6 s) plus compiling the language packs' patterns on the first article (0.15 s).
-  What changed: the gazetteer is read from a pickled copy in the user's cache folder (0.05 s instead of 0.5 s;
-  ``dashboard/gazcache.py``), geopy (and requests) are imported only when a geopy ``Location`` is made, the
-  garbage collector leaves the objects alive at the start of a run alone (a fifth of the run), the store's
-  articles are read without their text, only the events that the changed articles can touch are grouped again
-  (``pipeline._touched_events``: a handful of rows instead of 27,000), the groups' ids are checked in SQL, and
-  the ``.bak`` copy is brought up to date block by block instead of rewritten (105 MiB less written a write).
-  What is left per write: ``PRAGMA quick_check`` (~0.07 s), parsing the 10,000 cached summaries (~0.06 s),
-  reading the articles' metadata (~0.05 s), the extraction cache's and groups' keys (~0.05 s).
-- 20,000 articles (44,882 incidents) into a new store, measured before this round: ``--jobs 1`` 188.6 s wall,
-  131.6 s CPU (106 articles/s); ``--jobs 2`` 91.4 s wall, 129.5 s CPU (219 articles/s): rate ratio 2.06,
-  target 1.6. This round does not touch extraction or the worker pool.
-- 100,000 articles (88,076 incidents), ``--jobs 2``: 548 s wall at load 2-6 (182 articles/s), 495 s CPU; peak
-  memory of the process tree 2,198 MiB PSS (2,378 MiB summed RSS), down from 2,465 MiB PSS: the merged
-  incidents are dropped once their fields are in the incident frame, and the summaries once events are grouped.
-  Still over the 2 GiB target (2,048 MiB) by 150 MiB: the parent holds every article's text (~550 MB) and
-  every cache entry's JSON (~420 MB) until the one write at the end.
+- adding one article to a 10,000-article store (27,242 incidents), seven runs each, two runs of the benchmark
+  (12:51, load 3.5; 13:08, load 1.7): ``incident-map ingest FILE`` as a new process: CPU median 0.83 s
+  (0.76-0.98) and 1.12 s (0.85-1.30), wall 1.28 s (0.95-1.49) and 1.13 s (0.86-1.32); in a process with the
+  gazetteer loaded (the dashboard's upload panel): CPU 0.54 s (0.46-0.64) and 0.59 s (0.51-0.78), wall 0.79 s
+  (0.70-0.95) and 0.65 s (0.55-0.84); the same article again: 0.19-0.24 s CPU. Seven more commands right
+  after the second run (``/usr/bin/time``, load 1.6-1.7): 0.87-1.08 s wall, 0.87-0.98 s CPU. So the command
+  costs 0.8-1.1 s of CPU on this machine (its CPU time itself varies by a fifth between runs): the 1 s target
+  is met in-process, and by the command in the first run but not in the second. Before this round: the command 1.88 s
+  CPU (1.68-2.13), in-process 0.60 s.
+  What changed: the ``ingest`` command no longer imports pandas, pyarrow, geopandas or pyproj (0.5-0.6 s):
+  ``cli`` imports the modules of the other commands in those commands, ``store`` binds pandas and geopandas
+  lazily (``dashboard/lazymod.py``), ``gazetteer``, ``regions``, ``pipeline`` and ``schema`` import them where
+  frames are made, the gazetteer's pickled copy keeps its two frames as a pickle inside the pickle (read when
+  first used), and a write of at most ``pipeline.ROWS_AT_MOST`` (1,000) incidents locates them as records with
+  shapely alone (``regions.locate_rows``, the same rules as ``locate``; a test compares the two on 250
+  incidents) and gives the store a list of records instead of a frame. The language packs and the taxonomy are
+  read with PyYAML's C loader (0.1 s less); OpenBLAS is kept to one thread in the command (its spinning threads
+  cost 0.09 s of CPU at import; nothing here uses BLAS); tqdm is imported only when a bar is drawn.
+  What is left per command (CPU): imports 0.16 s, reading the file and extracting it 0.15 s (0.09 s of it
+  compiling the language packs' patterns), the damage checks and the snapshot 0.15 s (``PRAGMA quick_check``
+  and the 10,000 articles' metadata), the plan 0.28 s (parsing the 10,000 cached summaries, grouping the
+  touched events), the write 0.05 s and the ``.bak`` update 0.08 s (in a child process).
+- 20,000 articles (44,882 incidents) into a new store, measured before the previous round: ``--jobs 1``
+  188.6 s wall, 131.6 s CPU (106 articles/s); ``--jobs 2`` 91.4 s wall, 129.5 s CPU (219 articles/s): rate ratio
+  2.06, target 1.6. Peak memory of the tree with ``--jobs 2`` this round: 520 MiB PSS (668 MiB before it).
+- 100,000 articles (88,076 incidents), ``--jobs 2``, load 1.9-3.4: 420 s wall (238 articles/s), 470 s CPU;
+  peak memory of the process tree 1,364 MiB PSS (1,398 MiB summed RSS), down from 2,198 MiB PSS: target
+  (2,048 MiB) met. The parent no longer holds the articles' texts or the extractions' incidents JSON
+  (``dashboard/staging.py``): ``read_many`` puts each text in a scratch stage as it is read (in memory up to
+  32 MiB, then a SQLite file beside the store, no journal, removed at the end) and keeps the article without
+  it; workers get the texts of the tasks in flight only; each result's incidents JSON goes to the stage as it
+  arrives and only its summary stays; merging decodes the stage a chunk (2,000 articles) at a time, and the
+  write streams texts and incidents from the stage into the store's one transaction (SQLite) or in batches of
+  1,000 rows (PostGIS). The write lock is still taken after extraction. What still grows with the corpus in
+  the parent: the articles' metadata, the summaries, the merged incidents and their frame (about 10 MiB per
+  1,000 articles).
 """
 
 from __future__ import annotations

@@ -19,17 +19,16 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from tqdm import tqdm
-
 from dashboard import __version__, langpack
-from dashboard.corpus import Article, ArticleError, ReadError, date_from_corpus, expand_paths, read_article, read_corpus
+from dashboard.corpus import Article, ArticleError, ReadError, date_from_corpus, expand_paths, read_article
 from dashboard.dedup import mergeable, place_key
 from dashboard.extraction import Extractor, Incident
 from dashboard.gazcache import hash_files
 from dashboard.gazetteer import DATA_DIR, GEONAMES_FILE, Gazetteer, default_gazetteer
+from dashboard.staging import Stage
 
 Progress = Callable[[int, int, str], None]
 
@@ -108,39 +107,78 @@ class Failure:
 
 
 def extract_many(articles: Sequence[Article], gazetteer: Gazetteer | None = None, jobs: int = 1,
-                 progress: Progress | None = None) -> list[Entry | Failure]:
+                 progress: Progress | None = None, text: Callable[[Article], str] | None = None,
+                 sink: Sink | None = None) -> list:
     """Each article's cache entry (:func:`encode`), or a :class:`Failure`, in the order of ``articles``.
 
     ``jobs`` > 1 spreads the articles over that many worker processes. ``progress(done, total, name)`` is called
-    as articles finish.
+    as articles finish. ``text(article)``, if given, is the text of an article whose object carries none (the
+    run keeps texts in a :class:`~dashboard.staging.Stage`): it is read just before the article is extracted,
+    so only the articles in flight have theirs in memory. ``sink(i, result)``, if given, is called as each
+    result arrives, and what it returns is kept in its place (a run that stages the incidents JSON keeps only
+    the summary).
     """
     gazetteer = gazetteer or default_gazetteer()
     total = len(articles)
+    loaded = _with_text(text)
     if jobs <= 1 or total <= CHUNK:
         extractor = Extractor(gazetteer)
-        out: list[Entry | Failure] = []
-        for i, art in enumerate(articles, 1):
-            out.append(_extract_one(extractor, art))
+        out: list = []
+        for i, art in enumerate(articles):
+            res = _extract_one(extractor, loaded(art))
+            out.append(sink(i, res) if sink else res)
             if progress:
-                progress(i, total, art.name)
+                progress(i + 1, total, art.name)
         return out
-    return _extract_pool(list(articles), gazetteer, jobs, progress)
+    return _extract_pool(articles, gazetteer, jobs, progress, loaded, sink)
 
 
-def read_many(paths: Sequence[str | Path], jobs: int = 1) -> tuple[list[Article], list[ReadError]]:
-    """:func:`~dashboard.corpus.read_corpus`, reading the files in ``jobs`` worker processes."""
-    if jobs <= 1:
-        return read_corpus(paths)
+#: Called with an article's position and its extraction result; returns what to keep of it.
+Sink = Callable[[int, "Entry | Failure"], object]
+
+
+def _with_text(text: Callable[[Article], str] | None) -> Callable[[Article], Article]:
+    """The article with its text, from ``text`` when the object carries none."""
+    if text is None:
+        return lambda art: art
+    return lambda art: art if art.text else replace(art, text=text(art))
+
+
+def read_many(paths: Sequence[str | Path], jobs: int = 1,
+              stage: Stage | None = None) -> tuple[list[Article], list[ReadError]]:
+    """:func:`~dashboard.corpus.read_corpus`, reading the files in ``jobs`` worker processes.
+
+    With a ``stage``, each article's text goes there as it is read (by content hash, see :func:`staged_text`)
+    and the article is returned without it, so a large corpus is never in memory whole.
+    """
     errors: list[ReadError] = []
     files = expand_paths(paths, errors)
     articles = []
-    with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
-        for path, found in zip(files, pool.map(_read_one, files, chunksize=64), strict=True):
-            if isinstance(found, Article):
-                articles.append(found)
-            else:
-                errors.append(ReadError(str(path), found))
-    return date_from_corpus(articles), errors
+
+    def take(path: Path, found: Article | str) -> None:
+        if not isinstance(found, Article):
+            errors.append(ReadError(str(path), found))
+            return
+        if stage is not None:
+            stage.put("text", [(found.content_hash, found.text)])
+            found = replace(found, text="")
+        articles.append(found)
+
+    if jobs <= 1:
+        for path in files:
+            take(path, _read_one(path))
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=_context()) as pool:
+            for path, found in zip(files, pool.map(_read_one, files, chunksize=64), strict=True):
+                take(path, found)
+    return date_from_corpus(articles, staged_text(stage) if stage is not None else None), errors
+
+
+def staged_text(stage: Stage) -> Callable[[Article], str]:
+    """The text of an article that :func:`read_many` put in ``stage``."""
+    def text(art: Article) -> str:
+        return art.text or stage.get("text", [art.content_hash])[art.content_hash]
+    return text
 
 
 def _read_one(path: Path) -> Article | str:
@@ -157,6 +195,8 @@ def progress_bar(enabled: bool = True) -> tuple[Progress | None, Callable[[], No
     """
     if not enabled or not sys.stderr.isatty():
         return None, lambda: None
+    from tqdm import tqdm  # only when a bar is drawn
+
     bar: list[tqdm] = []
 
     def update(done: int, total: int, name: str) -> None:
@@ -198,16 +238,16 @@ def _context() -> mp.context.BaseContext:
     return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 
-def _extract_pool(articles: list[Article], gazetteer: Gazetteer, jobs: int,
-                  progress: Progress | None) -> list[Entry | Failure]:
+def _extract_pool(articles: Sequence[Article], gazetteer: Gazetteer, jobs: int, progress: Progress | None,
+                  loaded: Callable[[Article], Article], sink: Sink | None) -> list:
     """Extract in a process pool; when a worker dies, find the article that killed it and go on without it."""
     global _parent_gazetteer
-    results: list[Entry | Failure | None] = [None] * len(articles)
+    results: list = [None] * len(articles)
     done = 0
 
     def record(i: int, res: Entry | Failure) -> None:
         nonlocal done
-        results[i] = res
+        results[i] = sink(i, res) if sink else res
         done += 1
         if progress:
             progress(done, len(articles), articles[i].name)
@@ -225,7 +265,7 @@ def _extract_pool(articles: list[Article], gazetteer: Gazetteer, jobs: int,
             one_by_one = bool(suspects)
             batch = suspects if one_by_one else rest
             workers, size = (1, 1) if one_by_one else (jobs, CHUNK)
-            lost, unsent = _pool_round(articles, batch, workers, size, initargs, record)
+            lost, unsent = _pool_round(articles, batch, workers, size, initargs, record, loaded)
             if one_by_one:
                 if lost:  # the first unfinished article was the one in flight: it killed the worker
                     record(lost[0], Failure(f"{articles[lost[0]].name}: extraction failed (the worker process "
@@ -236,12 +276,16 @@ def _extract_pool(articles: list[Article], gazetteer: Gazetteer, jobs: int,
     finally:
         _parent_gazetteer = None
         gc.unfreeze()
-    return [r if r is not None else Failure("extraction failed") for r in results]
+    missing = Failure("extraction failed")
+    return [r if r is not None else sink(i, missing) if sink else missing for i, r in enumerate(results)]
 
 
-def _pool_round(articles: list[Article], batch: list[int], workers: int, size: int, initargs: tuple,
-                record: Callable[[int, Entry | Failure], None]) -> tuple[list[int], list[int]]:
+def _pool_round(articles: Sequence[Article], batch: list[int], workers: int, size: int, initargs: tuple,
+                record: Callable[[int, Entry | Failure], None],
+                loaded: Callable[[Article], Article]) -> tuple[list[int], list[int]]:
     """Extract ``batch`` (indexes into ``articles``) in a new pool, ``size`` articles a task.
+
+    Each task's articles get their texts (``loaded``) as it is sent: only the tasks in flight hold texts.
 
     Runs until done or until a worker dies; returns the articles sent but unfinished, and those never sent.
     """
@@ -252,7 +296,7 @@ def _pool_round(articles: list[Article], batch: list[int], workers: int, size: i
                              initargs=initargs) as pool:
         while True:
             for chunk in queue:  # at most two tasks a worker in flight: memory stays flat, workers never idle
-                running[pool.submit(_work, [articles[i] for i in chunk])] = chunk
+                running[pool.submit(_work, [loaded(articles[i]) for i in chunk])] = chunk
                 if len(running) >= 2 * workers:
                     break
             if not running:

@@ -1,21 +1,28 @@
-"""Command line: ``incident-map`` (also ``python -m dashboard``). A thin layer over the library."""
+"""Command line: ``incident-map`` (also ``python -m dashboard``). A thin layer over the library.
+
+The modules only some commands need (export, review, evaluation, copy: pandas and geopandas behind them) are
+imported by those commands, so ``incident-map ingest FILE``, run once per new article, does not pay for them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
-import shapely
+# Before numpy is imported: its OpenBLAS starts a thread per core that spins while it waits, which costs a
+# command of one article a tenth of a second of CPU. Nothing this program computes uses BLAS (a user's own
+# setting is kept).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from dashboard import batch, evaluation, export, pipeline, query, review, store, transfer
-from dashboard.corpus import read_corpus
-from dashboard.errors import IncidentMapError
-from dashboard.gazetteer import USER_DIR_ENV, default_gazetteer, import_geonames
-from dashboard.taxonomy import incident_types
+from dashboard import batch, pipeline, store  # noqa: E402
+from dashboard.errors import IncidentMapError  # noqa: E402
+from dashboard.gazetteer import USER_DIR_ENV, default_gazetteer, import_geonames  # noqa: E402
+from dashboard.taxonomy import incident_types  # noqa: E402
 
 
 def _date(text: str) -> date:
@@ -55,6 +62,31 @@ def _jobs(text: str) -> int:
     return value
 
 
+class _LazyChoices(Sequence[str]):
+    """Choices of an option, computed when the option is used or shown (its module is slow to import)."""
+
+    def __init__(self, values: Callable[[], Sequence[str]]) -> None:
+        self._values = values
+
+    def __getitem__(self, i):  # noqa: ANN001 - int or slice, as Sequence has it
+        return self._values()[i]
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+
+def _statuses() -> Sequence[str]:
+    from dashboard import review
+
+    return review.STATUSES
+
+
 def _extraction_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=_jobs, default=1,
                         help="extract in this many processes (default 1); only new or changed articles are "
@@ -91,8 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--bbox", type=_bbox, help="only incidents whose point or footprint meets this box, given as --bbox="
                    "WEST,SOUTH,EAST,NORTH in degrees (read by PostGIS itself on a PostGIS store)")
     e.add_argument("--background", action="store_true", help="include background statistics")
-    e.add_argument("--status", action="append", default=[], dest="statuses", choices=review.STATUSES,
-                   help="review status (repeatable); rejected incidents are left out unless named here")
+    # a metavar, so that argparse lists the choices only when asked for help (the review module loads pandas)
+    e.add_argument("--status", action="append", default=[], dest="statuses", choices=_LazyChoices(_statuses),
+                   metavar="STATUS", help="review status, one of: %(choices)s (repeatable); rejected incidents "
+                   "are left out unless named here")
     e.add_argument("--format", default="geojson", choices=["geojson", "csv", "gpkg", "zip"])
     e.add_argument("-o", "--output", required=True)
 
@@ -133,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _extract(args) -> int:
+    from dashboard import export
+    from dashboard.corpus import read_corpus
+
     articles, errors = read_corpus(args.paths)
     frame = pipeline.extract_located(articles, errors=errors) if articles else None
     for err in errors:
@@ -190,6 +227,10 @@ def _ingest(args) -> int:
 
 
 def _export(args) -> int:
+    import shapely
+
+    from dashboard import export, query, review
+
     path = store.store_path(args.store)
     within = shapely.box(*args.bbox) if args.bbox else None
     frame = review.load_reviewed(path, default_gazetteer(), store.load(path, within=within))
@@ -212,6 +253,8 @@ def _init_db(args) -> int:
 
 
 def _copy(args) -> int:
+    from dashboard import transfer
+
     report = transfer.copy(args.source, args.dest, replace=args.replace)
     print(f"copied {report.articles} articles, {report.incidents} incidents and {report.reviews} review rows: "
           f"{report.source} -> {report.dest}")
@@ -219,6 +262,8 @@ def _copy(args) -> int:
 
 
 def _evaluate(args) -> int:
+    from dashboard import evaluation
+
     result = evaluation.evaluate(args.articles, args.gold)
     for reason in result.skipped:
         print(f"incident-map: skipped {reason}", file=sys.stderr)

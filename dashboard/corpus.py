@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
@@ -201,15 +201,19 @@ def read_corpus(paths: Iterable[str | Path]) -> tuple[list[Article], list[ReadEr
     return date_from_corpus(articles), errors
 
 
-def date_from_corpus(articles: list[Article]) -> list[Article]:
-    """The articles, those whose dated anchor leaves several years open dated from the corpus's other articles."""
+def date_from_corpus(articles: list[Article], text: Callable[[Article], str] | None = None) -> list[Article]:
+    """The articles, those whose dated anchor leaves several years open dated from the corpus's other articles.
+
+    ``text(article)``, if given, reads the text of an article whose object carries none (kept aside while a
+    large corpus is read).
+    """
     articles = list(articles)
     years = [a.published.year for a in articles if a.published and not a.published_inferred]
     if years:
         prior = int(statistics.median(years))
         for i, art in enumerate(articles):
             if art.published is None or (art.published_note or "").startswith("election"):
-                published, note = infer_publication_date(art.text, prior_year=prior)
+                published, note = infer_publication_date(text(art) if text else art.text, prior_year=prior)
                 if published:
                     kept = tuple(w for w in art.warnings if not w.startswith("publication date"))
                     articles[i] = replace(art, published=published, published_inferred=True, published_note=note,

@@ -20,6 +20,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 import platformdirs
@@ -39,16 +40,17 @@ def cache_dir() -> Path | None:
 
 def cache_key(data_dir: Path, user_file: Path | None) -> str:
     """A hash of what a gazetteer is built from (see the module notes)."""
-    import geopandas
     import numpy
-    import pandas
     import shapely
 
     from dashboard import __version__
 
     h = hashlib.sha256()
+    # the installed versions of geopandas and pandas, without importing them (the gazetteer's frames are read
+    # only when used: see Gazetteer.__getstate__)
     versions = (__version__, sys.version, str(pickle.HIGHEST_PROTOCOL), shapely.__version__,
-                geopandas.__version__, pandas.__version__, numpy.__version__, str(data_dir.resolve()))
+                metadata.version("geopandas"), metadata.version("pandas"), numpy.__version__,
+                str(data_dir.resolve()))
     h.update("\0".join(versions).encode())
     files = [Path(__file__).resolve().parent / "gazetteer.py"]
     for folder in ("gazetteer", "boundaries"):

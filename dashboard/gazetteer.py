@@ -21,8 +21,10 @@ import csv
 import functools
 import math
 import os
+import pickle
 import re
 import tempfile
+import threading
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,7 +33,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import platformdirs
 import shapely
@@ -42,7 +43,11 @@ from unidecode import unidecode
 from dashboard.errors import GazetteerError
 
 if TYPE_CHECKING:  # geopy is imported when a Location is made: it pulls in requests, a tenth of a second
+    import geopandas as gpd  # imported where a frame is made: pandas and geopandas take half a second
     from geopy.location import Location
+
+#: Held while a pickled gazetteer's frames are read out (see ``Gazetteer.__getattr__``).
+_FRAMES_LOCK = threading.Lock()
 
 # Package data, read through importlib.resources so that a wheel install finds it as an editable one does.
 DATA_DIR = Path(str(resources.files("dashboard").joinpath("data")))
@@ -284,11 +289,39 @@ class Gazetteer:
         self.zone_sources: dict[str, str] = {}
         self._load()
 
+    # ------------------------------------------------------------------ pickling
+    # The pickled copy (dashboard.gazcache) keeps the frames (districts, country outlines) as a pickle inside the
+    # pickle, read on first use: unpickling them imports pandas and geopandas (half a second), which extracting
+    # and storing a few articles never needs.
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        frames = {k: state.pop(k) for k in list(state)
+                  if type(state[k]).__module__.split(".")[0] in ("pandas", "geopandas")}
+        if frames:
+            state["_frames_pickled"] = (tuple(frames), pickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL))
+        return state
+
+    def __getattr__(self, name: str):
+        # called only for an attribute not set: a frame still inside the pickle. Under a lock: the dashboard's
+        # sessions are threads, and one may ask while another is reading the frames out.
+        with _FRAMES_LOCK:
+            if name in self.__dict__:
+                return self.__dict__[name]
+            held = self.__dict__.get("_frames_pickled")
+            if held is None or name not in held[0]:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            for key, frame in pickle.loads(held[1]).items():  # from the same trusted file as the rest (gazcache)
+                self.__dict__.setdefault(key, frame)
+            del self.__dict__["_frames_pickled"]
+            return self.__dict__[name]
+
     # ------------------------------------------------------------------ loading
     def _read(self, relative: str) -> gpd.GeoDataFrame:
         path = self.data_dir / relative
         if not path.exists():
             raise GazetteerError(f"gazetteer data file missing: {path}")
+        import geopandas as gpd
+
         frame = gpd.read_file(path)
         if frame.crs is None or frame.crs.to_epsg() != 4326:
             frame = frame.set_crs(4326, allow_override=True)
@@ -337,9 +370,13 @@ class Gazetteer:
         for prov_code, new_names in (names.get("new_districts") or {}).items():
             if f"prov:{prov_code}" in self.places:
                 self._alias_all(new_names, self.places[f"prov:{prov_code}"])
+        import geopandas as gpd
+
         self.districts = gpd.GeoDataFrame(
             {"ubigeo": list(district_rows), "geometry": [r.geometry for r in district_rows.values()]}, crs=4326)
         self._district_tree = shapely.STRtree(self.districts.geometry.values)
+        #: The UBIGEO of each district in ``_district_tree`` (and ``districts``) order, without pandas.
+        self.district_ubigeo: tuple[str, ...] = tuple(district_rows)
         self._geonames = _GeoNamesRows(self._geonames_rows())
         self._load_capitals(prov_names)
         self._load_towns()
@@ -746,12 +783,16 @@ class Gazetteer:
 
     def department_frame(self) -> gpd.GeoDataFrame:
         """Departments (name, id, geometry) in EPSG:4326."""
+        import geopandas as gpd
+
         deps = [p for p in self.places.values() if p.kind == "department"]
         return gpd.GeoDataFrame({"id": [p.id for p in deps], "name": [p.name for p in deps],
                                  "geometry": [p.footprint for p in deps]}, crs=4326)
 
     def zone_frame(self) -> gpd.GeoDataFrame:
         """Curated zones (name, id, source, geometry) in EPSG:4326."""
+        import geopandas as gpd
+
         zones = [p for p in self.places.values() if p.kind == "zone"]
         return gpd.GeoDataFrame({"id": [p.id for p in zones], "name": [p.name for p in zones],
                                  "source": [self.zone_sources[p.id[5:]] for p in zones],

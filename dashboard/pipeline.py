@@ -27,15 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
-import pandas as pd
-
-from dashboard import batch, store
+from dashboard import batch, staging, store
 from dashboard.corpus import Article, ReadError
 from dashboard.dedup import former_ids, link_events, links, merge_across_articles
 from dashboard.errors import ArticleError, StoreError
 from dashboard.extraction import Incident
 from dashboard.gazetteer import Gazetteer, default_gazetteer
-from dashboard.regions import locate
+from dashboard.regions import locate, locate_rows
 
 Progress = Callable[[int, int, str], None]
 
@@ -66,11 +64,13 @@ def build(paths: Sequence[str | Path] = (store.SEEDS,), path: str | Path | None 
     version are not extracted again. ``progress``, if given, is called as ``progress(done, total, name)`` after
     each extracted article; ``jobs`` is the number of extraction processes.
     """
-    articles, errors = batch.read_many(paths, jobs)
-    if not articles:
-        raise StoreError("no article could be read: " + "; ".join(e.reason for e in errors) if errors
-                         else "no article files found in " + ", ".join(map(str, paths)))
-    return _run(store.store_path(path), articles, errors, gazetteer, progress, rebuild=True, jobs=jobs)
+    target = store.store_path(path)
+    with _stage(target) as stage:
+        articles, errors = batch.read_many(paths, jobs, stage)
+        if not articles:
+            raise StoreError("no article could be read: " + "; ".join(e.reason for e in errors) if errors
+                             else "no article files found in " + ", ".join(map(str, paths)))
+        return _run(target, articles, errors, gazetteer, progress, rebuild=True, jobs=jobs, stage=stage)
 
 
 def ingest(articles: Sequence[Article], path: str | Path | None = None, errors: Sequence[ReadError] = (),
@@ -81,18 +81,22 @@ def ingest(articles: Sequence[Article], path: str | Path | None = None, errors: 
     articles the extraction cache lacks are extracted (in ``jobs`` processes). The store is written only when
     something changed, in one transaction.
     """
-    return _run(store.store_path(path), list(articles), list(errors), gazetteer, progress, rebuild=False,
-                jobs=jobs)
+    target = store.store_path(path)
+    with _stage(target) as stage:
+        return _run(target, list(articles), list(errors), gazetteer, progress, rebuild=False, jobs=jobs,
+                    stage=stage)
 
 
 def ingest_paths(paths: Sequence[str | Path], path: str | Path | None = None,
                  progress: Progress | None = None, jobs: int = 1) -> BuildReport:
     """Read files and folders, then :func:`ingest` them; unreadable files are reported, the rest ingested."""
-    articles, errors = batch.read_many(paths, jobs)
-    if not articles:
-        raise StoreError("no article could be read: " + "; ".join(e.reason for e in errors) if errors
-                         else "no article files found in " + ", ".join(map(str, paths)))
-    return ingest(articles, path, errors, progress=progress, jobs=jobs)
+    target = store.store_path(path)
+    with _stage(target) as stage:  # the texts wait on disk, not in memory, until the write
+        articles, errors = batch.read_many(paths, jobs, stage)
+        if not articles:
+            raise StoreError("no article could be read: " + "; ".join(e.reason for e in errors) if errors
+                             else "no article files found in " + ", ".join(map(str, paths)))
+        return _run(target, articles, errors, None, progress, rebuild=False, jobs=jobs, stage=stage)
 
 
 def extract_located(articles: Sequence[Article], gazetteer: Gazetteer | None = None,
@@ -139,10 +143,17 @@ class _Plan:
     new_keys: set[str] = field(default_factory=set)
 
 
+def _stage(target: store.Target) -> staging.Stage:
+    """Scratch space for a run's texts and extractions: beside a SQLite store, else in the temporary folder."""
+    if store.is_url(target):
+        return staging.Stage()
+    return staging.Stage(Path(target).parent, Path(target).name)
+
+
 def _run(target: Path, incoming: list[Article], errors: list[ReadError], gazetteer: Gazetteer | None,
-         progress: Progress | None, rebuild: bool, jobs: int = 1) -> BuildReport:
+         progress: Progress | None, rebuild: bool, jobs: int, stage: staging.Stage) -> BuildReport:
     with _frozen():
-        return _run_frozen(target, incoming, errors, gazetteer, progress, rebuild, jobs)
+        return _run_frozen(target, incoming, errors, gazetteer, progress, rebuild, jobs, stage)
 
 
 @contextlib.contextmanager
@@ -160,7 +171,14 @@ def _frozen():
 
 
 def _run_frozen(target: Path, incoming: list[Article], errors: list[ReadError], gazetteer: Gazetteer | None,
-                progress: Progress | None, rebuild: bool, jobs: int = 1) -> BuildReport:
+                progress: Progress | None, rebuild: bool, jobs: int, stage: staging.Stage) -> BuildReport:
+    """Plan and write one build or ingest.
+
+    Memory: an incoming article whose object has no text has it in ``stage`` (:func:`batch.read_many`), and
+    each extraction's incidents JSON goes there as it arrives (only its summary stays here); both are read back
+    a chunk at a time, when extracted, merged and written. The store is still written once, in one transaction,
+    and its write lock is taken only after the incoming articles are extracted.
+    """
     gazetteer = gazetteer or default_gazetteer()
     version = batch.extractor_version(gazetteer)
     merging = _merge_version(version, gazetteer)
@@ -178,20 +196,41 @@ def _run_frozen(target: Path, incoming: list[Article], errors: list[ReadError], 
     textless: dict[int, tuple[Article, str]] = {}  # id of such an article -> (the article, its key)
     read_texts: list[Callable[[Sequence[str]], dict[str, str]]] = []
 
+    def text_of(art: Article) -> str:
+        """The text of an article whose object has none: a stored one's from the store, else the staged one."""
+        hit = textless.get(id(art))
+        if hit is not None and hit[0] is art:  # a stored article extracted again (a new extractor version)
+            key = hit[1]
+            return read_texts[0]([key]).get(key, "")
+        return stage.get("text", [art.content_hash]).get(art.content_hash, "")
+
     def extract(articles: Sequence[Article]) -> None:
         todo = {}
         for art in articles:
             d = digest(art)
             if d not in extracted:
                 todo.setdefault(d, art)
-        missing = {d: textless[id(a)][1] for d, a in todo.items()
-                   if id(a) in textless and textless[id(a)][0] is a}
-        if missing:  # a stored article extracted again (a new extractor version): its text is read now
-            texts = read_texts[0](list(missing.values()))
-            todo.update({d: replace(todo[d], text=texts.get(key, "")) for d, key in missing.items()})
-        if todo:
-            extracted.update(zip(todo, batch.extract_many(list(todo.values()), gazetteer, jobs, progress),
-                                 strict=True))
+        if not todo:
+            return
+        order = list(todo)
+
+        def keep(i: int, found: batch.Entry | batch.Failure) -> batch.Entry | batch.Failure:
+            if isinstance(found, batch.Failure):
+                return found
+            stage.put("incidents", [(order[i], found[1])])  # read back when merged and written
+            return found[0], None
+
+        extracted.update(zip(order, batch.extract_many(list(todo.values()), gazetteer, jobs, progress,
+                                                       text=text_of, sink=keep), strict=True))
+
+    def written_text(art: Article) -> str:
+        """The text the store gets for an article: its own, or the staged one (never an empty stand-in)."""
+        if art.text:
+            return art.text
+        found = stage.get("text", [art.content_hash])
+        if art.content_hash not in found:
+            raise StoreError(f"the text of {art.name} was lost before the write; nothing was written")
+        return found[art.content_hash]
 
     # Extract the incoming articles the store lacks before taking the write lock, so other writers are not held
     # up by it; what the plan still misses (another writer's changes, a new extractor version) is done under it.
@@ -215,23 +254,22 @@ def _run_frozen(target: Path, incoming: list[Article], errors: list[ReadError], 
         content, entries = _assemble(p, snapshot.cached(version), extracted, extract, errs, digest)
 
         def incidents_json(keys: Sequence[str]) -> dict[str, str]:
-            """The cached incidents of some articles: those extracted now, the others read from the store."""
-            fresh = {key: extracted[digest(content[key])] for key in keys
+            """The cached incidents of some articles: those extracted now from the stage, the others the store's."""
+            fresh = {key: digest(content[key]) for key in keys
                      if isinstance(extracted.get(digest(content[key])), tuple)}
+            staged = stage.get("incidents", set(fresh.values()))
             rest = {digest(content[key]): key for key in keys if key not in fresh}
             stored = snapshot.cached_incidents(version, rest)
-            return {key: entry[1] for key, entry in fresh.items()} | {rest[d]: blob for d, blob in stored.items()}
+            return {key: staged[d] for key, d in fresh.items()} | {rest[d]: blob for d, blob in stored.items()}
 
         delta = _incidents(snapshot, content, entries, incidents_json, gazetteer, merging, digest)
         added = sorted(a.name for a in incoming if store.article_key(a) in content) if rebuild else p.added
         reports.append(BuildReport(target, len(content), len(delta.keep) + len(delta.frame), errs, added,
                                    p.updated, p.unchanged, p.renamed))
-        cache = {}
-        for key, summary in entries.items():
-            d = digest(content[key])
-            fresh = extracted.get(d)
-            cache[d] = (summary, fresh[1] if isinstance(fresh, tuple) else None)
-        return replace(delta, cache=store.Extractions(version, cache))
+        # the incidents of the entries extracted now are in the stage; the store writes them a chunk at a time
+        cache = {digest(content[key]): (summary, None) for key, summary in entries.items()}
+        return replace(delta, cache=store.Extractions(version, cache, lambda ds: stage.items("incidents", ds)),
+                       text=written_text)
 
     store.update(plan, target)
     return reports[0]
@@ -279,21 +317,34 @@ def _incidents(snapshot: store.Snapshot, content: Mapping[str, Article], entries
             wanted.setdefault(key_of[rows[i][3]], set()).add(ids[i])
     del groups, held
     ids, rows = [], []  # a large new store: the summaries are not kept beside the incidents
-    blobs = incidents_json([key for key in keys if key in wanted])
-    incidents = [inc for key in keys if key in wanted
-                 for inc in batch.decode(blobs[key], content[key].name) if inc.id in wanted[key]]
-    del blobs
+    incidents: list[Incident] = []
+    todo = [key for key in keys if key in wanted]
+    for start in range(0, len(todo), DECODE_CHUNK):  # a chunk of JSON at a time, not the whole store's
+        part = todo[start:start + DECODE_CHUNK]
+        blobs = incidents_json(part)
+        incidents += [inc for key in part for inc in batch.decode(blobs[key], content[key].name)
+                      if inc.id in wanted[key]]
     merged = merge_across_articles(incidents, {a.name: a for a in content.values()}, gazetteer)
     del incidents  # a new store of 100,000 articles: the unmerged incidents are not kept beside the merged
     old = snapshot.incident_rows([i for i in stored if i not in keep] if stored else None)
     # a new store has nothing to carry over: no record per incident (100,000 articles give 300,000 of them)
     formers = former_ids(old, [_former_record(inc) for inc in merged]) if old else None
     signatures = {inc.id: signature[inc.id] for inc in merged}
-    frame = locate_merged(merged, gazetteer, consume=True)  # its incidents now live in the frame only
-    frame["former_ids"] = formers if formers is not None else [[]] * len(frame)
+    if len(merged) <= ROWS_AT_MOST:  # a few: records, located without pandas or geopandas (see regions)
+        frame: object = locate_rows(merged, gazetteer)
+        for row, former in zip(frame, formers if formers is not None else [[]] * len(merged), strict=True):
+            row["former_ids"] = former
+    else:
+        frame = locate_merged(merged, gazetteer, consume=True)  # its incidents now live in the frame only
+        frame["former_ids"] = formers if formers is not None else [[]] * len(frame)
     return store.Delta(content, frame, frozenset(keep), signatures, merging=merging)
 
 
+#: At most this many incidents written anew go to the store as records rather than a frame: the incremental
+#: ingest of a few articles then never imports pandas or geopandas (half a second of a one-article command).
+ROWS_AT_MOST = 1000
+#: Articles whose incidents JSON is read and decoded at once.
+DECODE_CHUNK = 2000
 #: Above this share of changed articles, every event is grouped again (as for a new store).
 REGROUP_SHARE = 0.05
 
@@ -419,6 +470,8 @@ def locate_merged(incidents: Sequence[Incident], gazetteer: Gazetteer, consume: 
     incident per distinct pair is located and its location columns are given to the others. ``consume`` empties
     ``incidents`` (a list) once their fields are in the frame, so a large build does not hold both.
     """
+    import pandas as pd
+
     reps: dict[tuple, Incident] = {}
     keys = []
     for inc in incidents:

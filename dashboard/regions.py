@@ -2,21 +2,26 @@
 
 ``locate()`` is a short pipeline of private steps, after geopandas ``sjoin``: build geometries, join points to
 districts (which carry province, department and zones), and overlay area footprints with departments and zones.
+:func:`locate_rows` gives the same for a few incidents as plain records, with shapely alone: a one-article
+ingest needs neither pandas nor geopandas (half a second to import), so this module imports them only in the
+functions that make frames.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry import Point
 
 from dashboard.extraction import Incident
 from dashboard.gazetteer import PRECISION, PRECISION_NAMES, Gazetteer
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: A department counts as covered by an area when it holds at least this share of the area's footprint.
 DEPARTMENT_SHARE = 0.01
@@ -54,27 +59,34 @@ def _admin_of_points_outside(frame: gpd.GeoDataFrame, gazetteer: Gazetteer) -> N
             frame.at[idx, "district"] = place.district
 
 
+def _place_columns(inc: Incident, gazetteer: Gazetteer) -> tuple[dict, object]:
+    """An incident's fields (but its mentions), its location id, precision and name, and its geometry."""
+    row = asdict(inc)
+    row.pop("mentions", None)
+    ids = list(inc.place_ids)
+    places = [gazetteer.get(pid) for pid in ids]
+    row["location_id"] = "+".join(sorted(ids)) if ids else None
+    if not places:
+        row["geo_precision"] = None
+        row["location_name"] = None
+        return row, None
+    level = max(p.precision for p in places)
+    row["geo_precision"] = PRECISION_NAMES[level]
+    row["location_name"] = ", ".join(p.name for p in places)
+    if len(places) == 1 and level <= PRECISION["district"]:
+        return row, Point(places[0].lon, places[0].lat)
+    return row, places[0].footprint if len(places) == 1 else gazetteer.footprint(ids)
+
+
 def _frame(incidents: Sequence[Incident], gazetteer: Gazetteer) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import pandas as pd
+
     rows, geoms = [], []
     for inc in incidents:
-        row = asdict(inc)
-        row.pop("mentions", None)
-        ids = list(inc.place_ids)
-        places = [gazetteer.get(pid) for pid in ids]
-        row["location_id"] = "+".join(sorted(ids)) if ids else None
-        if not places:
-            row["geo_precision"] = None
-            row["location_name"] = None
-            geoms.append(None)
-        else:
-            level = max(p.precision for p in places)
-            row["geo_precision"] = PRECISION_NAMES[level]
-            row["location_name"] = ", ".join(p.name for p in places)
-            if len(places) == 1 and level <= PRECISION["district"]:
-                geoms.append(Point(places[0].lon, places[0].lat))
-            else:
-                geoms.append(places[0].footprint if len(places) == 1 else gazetteer.footprint(ids))
+        row, geom = _place_columns(inc, gazetteer)
         rows.append(row)
+        geoms.append(geom)
     columns = list(Incident.__dataclass_fields__) + ["location_id", "geo_precision", "location_name"]
     columns.remove("mentions")
     data = pd.DataFrame(rows, columns=columns)
@@ -89,6 +101,9 @@ def join_points(frame: gpd.GeoDataFrame, gazetteer: Gazetteer) -> gpd.GeoDataFra
     Rows of one district share one ``departments`` list and one ``zones`` list (read-only), which keeps a join of
     a million points close to the cost of the bare ``sjoin``.
     """
+    import geopandas as gpd
+    import pandas as pd
+
     _check_crs(frame)
     lookup = _district_lookup(gazetteer)
     out = frame.copy(deep=False)  # new columns only: the caller's frame is left as it was
@@ -130,9 +145,14 @@ def _table(values: list) -> np.ndarray:
     return arr
 
 
+def _outlines(gazetteer: Gazetteer, kind: str) -> list[tuple[str, object]]:
+    """``(name, footprint)`` of the gazetteer's departments or zones, in its order (that of its frames)."""
+    return [(p.name, p.footprint) for p in gazetteer.places.values() if p.kind == kind]
+
+
 def _join_areas(frame: gpd.GeoDataFrame, gazetteer: Gazetteer) -> gpd.GeoDataFrame:
-    deps = gazetteer.department_frame()
-    zones = gazetteer.zone_frame()
+    deps = _outlines(gazetteer, "department")
+    zones = _outlines(gazetteer, "zone")
     cache: dict[str, tuple[list[str], list[str]]] = {}
     for idx in frame.index[frame.geometry.notna() & ~frame.geometry.geom_type.eq("Point")]:
         loc = frame.at[idx, "location_id"]
@@ -155,18 +175,60 @@ def _join_areas(frame: gpd.GeoDataFrame, gazetteer: Gazetteer) -> gpd.GeoDataFra
     return frame
 
 
-def _area_regions(geom, precision: str, deps: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) \
-        -> tuple[list[str], list[str]]:
+def _area_regions(geom, precision: str, deps: Sequence[tuple[str, object]],
+                  zones: Sequence[tuple[str, object]]) -> tuple[list[str], list[str]]:
+    """The departments (sorted) and zones (in order) an area covers; ``deps``, ``zones``: (name, footprint)."""
     if precision == "country":
         return [], []
     area = geom.area or 1.0
-    dep_hits = deps[deps.intersects(geom)]
-    dep_names = sorted(n for n, g in zip(dep_hits["name"], dep_hits.geometry, strict=True)
-                       if shapely.intersection(g, geom).area >= DEPARTMENT_SHARE * area)
-    zone_hits = zones[zones.intersects(geom)]
-    zone_names = [n for n, g in zip(zone_hits["name"], zone_hits.geometry, strict=True)
-                  if shapely.intersection(g, geom).area >= ZONE_SHARE * area]
+    dep_names = sorted(n for n, g in deps
+                       if g.intersects(geom) and shapely.intersection(g, geom).area >= DEPARTMENT_SHARE * area)
+    zone_names = [n for n, g in zones
+                  if g.intersects(geom) and shapely.intersection(g, geom).area >= ZONE_SHARE * area]
     return dep_names, zone_names
+
+
+def locate_rows(incidents: Sequence[Incident], gazetteer: Gazetteer) -> list[dict]:
+    """:func:`locate` for a few incidents, as records, with shapely alone (no pandas, no geopandas).
+
+    One dict per incident: the columns :func:`locate` gives (the incident's fields but ``mentions``, location id,
+    precision and name, ``district``, ``province``, ``departments``, ``zones``) and ``geometry``. The same
+    rules: a point's district is the first (in the districts' order) whose polygon holds it, as ``sjoin`` keeps
+    it; a town outside every polygon keeps the gazetteer's admin names; an area lists the departments and zones
+    it covers (:func:`_area_regions`), and the zones it is named in.
+    """
+    out = []
+    areas: dict[str, tuple[list[str], list[str]]] = {}
+    for inc in incidents:
+        row, geom = _place_columns(inc, gazetteer)
+        row.update(district=None, province=None, departments=[], zones=[], geometry=geom)
+        if geom is None:
+            pass
+        elif geom.geom_type == "Point":
+            hit = gazetteer._district_tree.query(geom, predicate="within")
+            if len(hit):
+                dist = gazetteer.places[f"dist:{gazetteer.district_ubigeo[int(hit.min())]}"]
+                row.update(district=dist.name, province=dist.province, departments=[dist.department],
+                           zones=[gazetteer.places[f"zone:{z}"].name for z, members in gazetteer.zone_members.items()
+                                  if dist.id[5:] in members])
+            elif "+" not in row["location_id"]:
+                place = gazetteer.get(row["location_id"])
+                if place.kind == "town" and place.department:  # as _admin_of_points_outside
+                    row.update(departments=[place.department], province=place.province, district=place.district)
+        else:
+            loc = row["location_id"]
+            if loc not in areas:
+                areas[loc] = _area_regions(geom, row["geo_precision"], _outlines(gazetteer, "department"),
+                                           _outlines(gazetteer, "zone"))
+            dep_names, zone_names = areas[loc]
+            places = [gazetteer.get(pid) for pid in inc.place_ids]
+            named = [p.name for p in places if p.kind == "zone"] + [
+                gazetteer.get(z).name for z in inc.named_zone_ids if gazetteer.get(z).footprint.intersects(geom)]
+            single = places[0] if len(places) == 1 else None
+            row.update(departments=list(dep_names), zones=list(dict.fromkeys(named + zone_names)),
+                       province=single.province if single and single.kind == "province" else None)
+        out.append(row)
+    return out
 
 
 def _district_lookup(gazetteer: Gazetteer) -> _DistrictLookup:

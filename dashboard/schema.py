@@ -11,10 +11,10 @@ one missing-value rule (:func:`plain`, :func:`stored_value`).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
-
-import pandas as pd
 
 #: ``text``; ``date`` (ISO text); ``int``; ``figure`` (a stated number: an integer, a real beyond 64 bits);
 #: ``real``; ``bool``; ``json`` (a structured value: the list of source reports).
@@ -170,10 +170,17 @@ def sqlite_insert(table: str, names: tuple[str, ...], verb: str = "INSERT") -> s
 # ------------------------------------------------------------------------------------------- missing values
 def is_missing(value: object) -> bool:
     """Whether a scalar is a missing value: None, ``pd.NA``, NaN, ``NaT`` (a list is never missing)."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
+        return True
+    loaded = sys.modules.get("pandas")  # without pandas imported, no value is one of its markers
+    if loaded is not None and (value is loaded.NA or value is loaded.NaT):
         return True
     if isinstance(value, float):
         return math.isnan(value)
+    if isinstance(value, (str, int, date, list, tuple, dict, bytes)):
+        return False  # plain values, as a few incidents written without pandas have them
+    import pandas as pd
+
     try:
         return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict, str, bytes)) else False
     except (TypeError, ValueError):

@@ -32,9 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
+import numpy as np  # shapely imports it anyway
 import platformdirs
 import shapely
 import shapely.errors
@@ -42,7 +40,12 @@ import shapely.errors
 from dashboard import schema
 from dashboard.corpus import Article
 from dashboard.errors import DamagedStoreError, StoreError
+from dashboard.lazymod import lazy
 from dashboard.schema import EXTRA_PROPERTIES, LIST_COLUMNS, PROPERTIES  # noqa: F401  (re-exported)
+
+# imported when first used: a write of a few incidents (Delta.frame as records) needs neither
+gpd = lazy("geopandas")
+pd = lazy("pandas")
 
 SCHEMA_VERSION = 4
 ROOT = Path(__file__).resolve().parent.parent
@@ -584,11 +587,14 @@ class Extractions:
     """The extraction cache to keep after a write: by article digest, the summary and the incidents (JSON).
 
     Entries of other extractor versions, and digests not listed, are removed; listed ones already stored are not
-    rewritten (and may give None for the incidents, which the plan need not have read).
+    rewritten (and may give None for the incidents, which the plan need not have read). ``staged(digests)``, if
+    given, yields ``(digest, incidents)`` for listed entries given with None that the store lacks: a large run
+    keeps them on disk (:mod:`dashboard.staging`) and they are written a chunk at a time.
     """
 
     version: str
     entries: Mapping[str, tuple[str, str | None]]
+    staged: Callable[[list[str]], Iterable[tuple[str, str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -607,6 +613,9 @@ class Delta:
     cache: Extractions | None = None
     #: The version of the merging that gave the signatures (:attr:`Snapshot.groups` reads them only for it).
     merging: str = ""
+    #: The text to store for an article written now, when the writer keeps texts outside the :class:`Article`
+    #: objects (a large run stages them on disk); None: each article's own ``text``.
+    text: Callable[[Article], str] | None = None
 
 
 #: A write plan: given the snapshot, the new content (a :class:`Delta`, or ``(articles by key, incident frame)``
@@ -918,8 +927,9 @@ def _delta(content) -> Delta:
 def _fill(con: sqlite3.Connection, delta: Delta) -> None:
     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     con.execute("INSERT INTO meta VALUES ('built_at', ?)", (datetime.now(UTC).isoformat(),))
+    # a generator: with staged texts, one article's text is in memory at a time
     con.executemany(f"INSERT INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})",
-                    [_article_row(key, a) for key, a in delta.articles.items()])
+                    (_article_row(key, a, delta.text) for key, a in delta.articles.items()))
     locations: dict[str, tuple] = {}
     con.executemany(_INSERT_INCIDENT, _frame_rows(delta.frame, locations))
     con.executemany("INSERT INTO locations VALUES (?,?,?,?)", list(locations.values()))
@@ -932,10 +942,11 @@ def _apply(con: sqlite3.Connection, stored: Mapping[str, Article], delta: Delta)
     articles = delta.articles
     gone = [(key,) for key in stored if key not in articles]
     con.executemany("DELETE FROM articles WHERE key = ?", gone)  # before inserts: a name may pass to a new key
-    changed = [_article_row(key, a) for key, a in articles.items()
+    changed = [key for key, a in articles.items()
                if key not in stored or (stored[key] is not a and _article_row(key, stored[key])
                                         != _article_row(key, a))]
-    con.executemany(f"INSERT OR REPLACE INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})", changed)
+    con.executemany(f"INSERT OR REPLACE INTO articles VALUES ({','.join('?' * len(_ARTICLE_COLUMNS))})",
+                    (_article_row(key, articles[key], delta.text) for key in changed))
     locations: dict[str, tuple] = {}
     rows = list(_frame_rows(delta.frame, locations))
     held = {r[0]: r for r in con.execute(f"SELECT {', '.join(schema.STORED_NAMES)} FROM incidents WHERE id IN "
@@ -971,9 +982,26 @@ def _write_extras(con: sqlite3.Connection, delta: Delta, dropped: list[tuple[str
     held = {(d, v) for d, v in con.execute("SELECT digest, version FROM extractions")}
     con.executemany("DELETE FROM extractions WHERE digest = ? AND version = ?",
                     [k for k in held if k[1] != cache.version or k[0] not in cache.entries])
-    con.executemany("INSERT INTO extractions VALUES (?, ?, ?, ?)",
-                    [(d, cache.version, summary, blob) for d, (summary, blob) in cache.entries.items()
-                     if (d, cache.version) not in held and blob is not None])
+    con.executemany("INSERT INTO extractions VALUES (?, ?, ?, ?)", new_extractions(cache, {
+        d for d, v in held if v == cache.version}))
+
+
+def new_extractions(cache: Extractions, held: set[str]) -> Iterator[tuple[str, str, str, str]]:
+    """``(digest, version, summary, incidents)`` of the cache entries to write: those not ``held`` already.
+
+    A generator: staged incidents are read a chunk at a time, never all at once.
+    """
+    staged = []
+    for d, (summary, blob) in cache.entries.items():
+        if d in held:
+            continue
+        if blob is not None:
+            yield d, cache.version, summary, blob
+        else:
+            staged.append(d)
+    if staged and cache.staged is not None:
+        for d, blob in cache.staged(staged):
+            yield d, cache.version, cache.entries[d][0], blob
 
 
 def _groups_valid(con: sqlite3.Connection, merging: str | None = None) -> bool:
@@ -1016,16 +1044,17 @@ def _read_cached_incidents(con: sqlite3.Connection, version: str, digests: Itera
         return {}
 
 
-def _article_row(key: str, a: Article) -> tuple:
+def _article_row(key: str, a: Article, text: Callable[[Article], str] | None = None) -> tuple:
     return (key, a.name, a.title, a.published.isoformat() if a.published else None, int(a.published_inferred),
-            a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, a.text, a.language)
+            a.published_note, a.byline, a.outlet, a.url, a.content_hash, a.path, text(a) if text else a.text,
+            a.language)
 
 
 _INSERT_INCIDENT = schema.sqlite_insert("incidents", schema.STORED_NAMES)
 _REPLACE_INCIDENT = schema.sqlite_insert("incidents", schema.STORED_NAMES, "INSERT OR REPLACE")
 
 
-def _frame_rows(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterator[tuple]:
+def _frame_rows(frame: gpd.GeoDataFrame | list[dict], locations: dict[str, tuple]) -> Iterator[tuple]:
     """The ``incidents`` rows of an incident frame (columns :data:`schema.STORED_NAMES`), one at a time.
 
     ``locations`` gets their footprints by id, as ``(id, name, geo_precision, GeoJSON)``.
@@ -1037,17 +1066,23 @@ def _frame_rows(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterato
         locations[loc] = (loc, name, precision, shapely.to_geojson(geom))
 
 
-def frame_records(frame: gpd.GeoDataFrame, locations: dict[str, tuple]) -> Iterator[dict]:
+def frame_records(frame: gpd.GeoDataFrame | list[dict], locations: dict[str, tuple]) -> Iterator[dict]:
     """The stored fields of each incident of a frame (:func:`schema.stored_value` applied), one at a time.
 
-    ``lon``/``lat`` are a point's coordinates, or a footprint's representative point; ``locations`` gets each
-    footprint once by location id, as ``(name, geo_precision, geometry)``. A generator over the frame's columns,
-    not ``to_dict("records")``: a store of a million incidents would otherwise hold every row twice.
+    ``frame``: a GeoDataFrame, or a list of records with the same columns and ``geometry`` (a few incidents,
+    located without pandas: :func:`dashboard.regions.locate_rows`). ``lon``/``lat`` are a point's coordinates,
+    or a footprint's representative point; ``locations`` gets each footprint once by location id, as ``(name,
+    geo_precision, geometry)``. A generator over the frame's columns, not ``to_dict("records")``: a store of a
+    million incidents would otherwise hold every row twice.
     """
     points: dict[str, tuple] = {}  # location id -> representative point, computed once per footprint
-    columns = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in schema.FRAME_COLUMNS}
-    for n, geom in enumerate(frame.geometry):
-        rec = {c: values[n] for c, values in columns.items()}
+    if isinstance(frame, list):
+        pairs: Iterator[tuple[dict, object]] = (({c: row.get(c) for c in schema.FRAME_COLUMNS}, row["geometry"])
+                                                for row in frame)
+    else:
+        columns = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in schema.FRAME_COLUMNS}
+        pairs = (({c: values[n] for c, values in columns.items()}, geom) for n, geom in enumerate(frame.geometry))
+    for rec, geom in pairs:
         lon = lat = None
         if geom is not None and not geom.is_empty:
             if geom.geom_type == "Point":

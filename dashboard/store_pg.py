@@ -17,9 +17,10 @@ or our tables without our stamp, is refused, never written to.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import islice
 
 import geopandas as gpd
 import pandas as pd
@@ -393,7 +394,7 @@ def update(plan, url: str) -> bool:
                     _write(conn, snapshot.articles, delta, new=False)
                 _bump(conn)
             return True
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, OSError) as exc:  # OSError: reading what the write streams (staging)
             raise StoreError(f"could not write store {describe(url)}: {_reason(exc)}; the previous store is "
                              "unchanged") from exc
 
@@ -420,11 +421,11 @@ def _cached_incidents(conn: sa.Connection, version_: str, digests: Iterable[str]
         extractions.c.version == version_, _among(extractions.c.digest, digests))).all())
 
 
-def _article_record(key: str, a: Article) -> dict:
+def _article_record(key: str, a: Article, text: Callable[[Article], str] | None = None) -> dict:
     return {"key": key, "name": a.name, "title": a.title, "published": a.published,
             "published_inferred": bool(a.published_inferred), "published_note": a.published_note,
             "byline": a.byline, "outlet": a.outlet, "url": a.url, "content_hash": a.content_hash, "path": a.path,
-            "text": a.text, "language": a.language}
+            "text": text(a) if text else a.text, "language": a.language}
 
 
 def _incident_record(rec: dict) -> dict:
@@ -463,9 +464,12 @@ def _write(conn: sa.Connection, stored: dict[str, Article], delta, new: bool) ->
     gone = [key for key in stored if key not in content]
     if gone:  # before the upserts: a name may pass to a new key
         conn.execute(sa.delete(articles).where(_among(articles.c.key, gone)))
-    _upsert(conn, articles, [_article_record(key, a) for key, a in content.items()
-                             if key not in stored or (stored[key] is not a and st._article_row(key, stored[key])
-                                                      != st._article_row(key, a))])
+    changed = [key for key, a in content.items()
+               if key not in stored or (stored[key] is not a and st._article_row(key, stored[key])
+                                        != st._article_row(key, a))]
+    # a batch at a time: with staged texts (Delta.text), only a batch of texts is in memory
+    for batch in _batches(changed):
+        _upsert(conn, articles, [_article_record(key, content[key], delta.text) for key in batch])
     shapes: dict[str, tuple] = {}
     rows = [_incident_record(rec) for rec in st.frame_records(delta.frame, shapes)]
     written = {r["id"] for r in rows}
@@ -494,10 +498,20 @@ def _write(conn: sa.Connection, stored: dict[str, Article], delta, new: bool) ->
     stale = [d for d in held_cache if d not in cache.entries]
     if stale:
         conn.execute(sa.delete(extractions).where(_among(extractions.c.digest, stale)))
-    fresh = [{"digest": d, "version": cache.version, "summary": summary, "incidents": blob}
-             for d, (summary, blob) in cache.entries.items() if d not in held_cache and blob is not None]
-    if fresh:
-        conn.execute(pg_insert(extractions).on_conflict_do_nothing(), fresh)
+    for fresh in _batches(st.new_extractions(cache, held_cache)):
+        conn.execute(pg_insert(extractions).on_conflict_do_nothing(),
+                     [{"digest": d, "version": v, "summary": summary, "incidents": blob}
+                      for d, v, summary, blob in fresh])
+
+
+#: Rows per statement when a write streams many (article texts, cached incidents).
+BATCH = 1000
+
+
+def _batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 # --------------------------------------------------------------------------------------------- reviews

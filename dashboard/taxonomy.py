@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from dashboard.gazetteer import DATA_DIR
-from dashboard.langpack import LanguagePack, load_pack
+from dashboard.langpack import SAFE_LOADER, LanguagePack, load_pack
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Lexicon:
 @functools.lru_cache(maxsize=4)
 def load_taxonomy(path: str | None = None) -> Taxonomy:
     """Read the taxonomy YAML (the package's by default)."""
-    spec = yaml.safe_load(Path(path or DATA_DIR / "taxonomy.yaml").read_text(encoding="utf-8"))
+    spec = yaml.load(Path(path or DATA_DIR / "taxonomy.yaml").read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     types = {}
     for key, t in spec["types"].items():
         slots = t.get("slots") or {}
