@@ -310,11 +310,17 @@ _PHONE_CSS = """<style>
 </style>"""
 
 
-def _figures(frame: pd.DataFrame) -> None:
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _headline(view: tuple, _frame: pd.DataFrame) -> dict[str, float]:
+    # shared by every session: a new visitor's usual view of a million incidents is not summed again
+    return headline(_frame)
+
+
+def _figures(frame: pd.DataFrame, view: tuple) -> None:
     st.html(_PHONE_CSS)
     with st.container(key="figures"):
         cols = st.columns(5)
-        for col, (key, value) in zip(cols, headline(frame).items(), strict=True):
+        for col, (key, value) in zip(cols, _headline(view, frame).items(), strict=True):
             col.metric(t(f"ui.metric.{key}"), i18n.number(value, lang()))
 
 
@@ -371,7 +377,9 @@ def _main() -> None:
     head.caption(t("ui.matching", shown=i18n.number(len(chosen), lang()), total=i18n.number(len(frame), lang()),
                    store=escape.markdown(store.label(path))))
     link = link.empty()  # filled last, when the URL of this view is known
-    _figures(chosen)
+    # what the view shows is decided by the data's versions and the filter: summaries are shared on that key
+    view_key = (str(path), mtime, version, repr(flt))
+    _figures(chosen, view_key)
     # drawn once per page; a filter change sends only the new incident layers (dashboard/ui_map.py)
     ui_map.draw(chosen, frame, (str(path), mtime, version), repr(flt), content)
     unlocated = int(chosen.geometry.isna().sum())
@@ -384,7 +392,7 @@ def _main() -> None:
                     format_func=lambda p: i18n.text(f"ui.panel.{p}", language))
     try:
         if view == "timeline":
-            timeline(chosen)
+            timeline(chosen, view_key)
         elif view == "departments":
             by_department(chosen)
         elif view == "summaries":

@@ -18,14 +18,27 @@ from dashboard.taxonomy import incident_types
 from dashboard.ui_i18n import lang, t
 
 
-def timeline(frame: pd.DataFrame) -> None:
-    """Incidents per month, stacked by type, in the types' map colours."""
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _monthly(view: object, _frame: pd.DataFrame) -> pd.DataFrame:
+    """Incidents per month and type of one view, shared by every session (``view``: data versions and filter)."""
+    return monthly_counts(_frame)
+
+
+def monthly_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Incidents per (month, type), from the prepared month (:func:`dashboard.query.prepare`).
+
+    Undated incidents have no month and fall out of the grouping, without a test of a million date strings.
+    """
+    return frame.groupby(["_month", "type"]).size().reset_index(name="incidents")
+
+
+def timeline(frame: pd.DataFrame, view: object | None = None) -> None:
+    """Incidents per month, stacked by type, in the types' map colours (``view``: see :func:`_monthly`)."""
     types = incident_types()
-    dated = frame[frame["date"].notna()]
-    if dated.empty:
+    data = monthly_counts(frame) if view is None else _monthly(view, frame)
+    if data.empty:
         st.info(t("summary.no_dated"))
         return
-    data = dated.groupby(["_month", "type"]).size().reset_index(name="incidents")
     data = data.rename(columns={"_month": "month"})
     data["type"] = [types[k].label_in(lang()) if k in types else k for k in data["type"]]
     scale = alt.Scale(domain=[k.label_in(lang()) for k in types.values()],

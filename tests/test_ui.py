@@ -448,17 +448,22 @@ def test_a_correction_says_what_changed(own_store):
 
 
 def test_a_second_visitor_gets_the_map_document_without_building_it(store_file, monkeypatch):
-    from dashboard import mapdata, ui_map
+    from dashboard import mapdata, ui, ui_map, ui_summary
 
     monkeypatch.setenv("INCIDENT_MAP_STORE", str(store_file))
     ui_map._document.clear()
-    built = []
-    real = mapdata.payload
+    ui._headline.clear()
+    ui_summary._monthly.clear()
+    built, summed, grouped = [], [], []
+    real, real_headline, real_monthly = mapdata.payload, ui.headline, ui_summary.monthly_counts
     monkeypatch.setattr(mapdata, "payload", lambda *a, **k: built.append(1) or real(*a, **k))
+    monkeypatch.setattr(ui, "headline", lambda f: summed.append(1) or real_headline(f))
+    monkeypatch.setattr(ui_summary, "monthly_counts", lambda f: grouped.append(1) or real_monthly(f))
     first = AppTest.from_file(APP, default_timeout=90).run()
     second = AppTest.from_file(APP, default_timeout=90).run()  # a new session, the same view
     assert not first.exception and not second.exception
-    assert len(built) == 1
+    assert len(built) == 1 and len(summed) == 1 and len(grouped) == 1
+    assert metrics(second) == metrics(first)
     second.multiselect(key="f_types").set_value(["ambush"]).run()  # another view: its own document
     assert len(built) == 2
     first.multiselect(key="f_types").set_value(["ambush"]).run()  # ... which the first visitor then reuses
