@@ -10,28 +10,32 @@ the zoom stayed. Medians with min and max; the load average after each size, sin
 
 Targets: filter change to map drawn <= 0.4 s (20 incidents), <= 0.8 s (100,000), <= 2 s (1,000,000); first load
 (warm server) <= 2.5 s (20), <= 6 s (100,000), <= 2 s (1,000,000); map document for 20 incidents well under the
-folium page's 543 KB.
+folium page's 543 KB. Page loads are timed twice: in a new browser profile (``browser.new_page``: nothing
+cached), and as reloads in the same profile (a returning analyst; Streamlit's and the map's scripts cached).
+``--store URL`` measures an existing store instead, e.g. the 1,000,000 incidents copied into PostGIS with
+``incident-map copy``. The server's peak resident memory is reported too.
 
-Measured 2026-11-23 11:37 UTC on a quiet machine (load average 0.7-1.7), 4 filter changes and 3-4 page loads:
-20 incidents: filter change median 0.27 s (0.22-0.33), first load on a warm server median 2.06 s (1.94-2.28; the
-cold first load 3.89 s); 100,000 incidents: filter change median 0.32 s (0.26-0.49), warm first load 2.33-2.40 s
-(cold 9.1 s). Every target for 20 and 100,000 incidents is met there; the figures below were taken at load 1-12.
+Measured 2026-11-23 13:20-13:35 UTC (2 cores, load average 1-3; 5 loads, 5 reloads, 8 filter changes), medians
+(min-max):
 
-Last measured (2026-11-23, 2-core machine shared with five other agents; load average 1-12 during the runs):
+| incidents, store | filter change | first load, new profile | reload | cold server | server peak RSS |
+| --- | --- | --- | --- | --- | --- |
+| 20, SQLite | 0.23 s (0.17-0.35) | 1.89 s (1.86-1.98) | 0.86 s (0.82-0.89) | 3.5 s | 237 MiB |
+| 100,000, SQLite | 0.26 s (0.15-0.55) | 2.31 s (2.20-2.65) | 1.07 s (1.03-1.14) | 7.5 s | 572 MiB |
+| 1,000,000, SQLite | 0.43 s (0.29-0.74) | 2.68 s (2.57-2.81) | 1.27 s (1.14-1.31) | 52.8 s | 3,703 MiB |
+| 1,000,000, PostGIS | 0.54 s (0.28-1.44) | 2.95 s (2.66-3.66) | 1.77 s (1.58-2.22) | 45.2 s | 4,393 MiB |
 
-| incidents | filter change, median (min-max) | first load warm, median (min-max) | cold | map document |
-| --- | --- | --- | --- | --- |
-| 20 | 0.31 s (0.20-0.54) | 4.42 s (2.99-4.42) | 6.2 s | 22 KB (+ 206 KB basemap, fetched once) |
-| 100,000 | 1.19 s (0.75-1.98) at load 3-9; 0.35-0.63 s at load ~1 | 5.5-6.1 s | 34 s | 162 KB |
-| 1,000,000 | 6.27 s (4.63-7.69) at load 9-12; 0.92-1.50 s at load ~0 | 7.3-8.7 s | 285 s | 164 KB |
+Zoom kept on every change; map document 22 KB (20) and 164 KB (100,000 and 1,000,000). Met: every filter change
+target, the first loads at 20 and 100,000, and a million incidents' page load for a returning visitor on both
+backends. Missed: a million incidents' first load in a new browser profile (2.7 s, 3.0 s); Streamlit's page alone
+takes 1.9 s of it, as the 20-incident row shows. A new session at a million incidents spends about 0.3-0.5 s in
+the script (the filter 0.02-0.06 s on the prepared frame, the map document, figures and timeline shared per view).
+The cold server reads the whole store (``store.load``, then ``query.prepare``, reviews and the map's arrays).
 
-Before (folium page through streamlit-folium): 1.04 s / 1.41 s filter change and 5.3 s / 14.3 s first load for
-20 / 100,000 incidents, 543 KB for 20. The zoom was kept on every change. Where the time goes (server probes):
-a warm rerun at 1,000,000 spends about 0.4 s filtering (``query.apply``), 0.1 s on the figures and 0.1-0.3 s on
-the map document (arrays cached per store state, :func:`dashboard.mapdata.columns`); a first load spends 1.5-4 s
-in Streamlit's own page and script chunks before the map's page is requested. The cold start reads the whole
-store (``store.load``, about 110 s at 1,000,000 rows): not met, it needs a lighter read of the columns the view
-uses.
+Before this round (same machine): 1,000,000 incidents took 0.9-1.5 s per filter change idle and 6.3 s at load
+9-12, 7.3-8.7 s per first load on a warm server, and 110 s (285 s under load) on a cold one. Before the map became
+a component (folium page through streamlit-folium): 1.04 s / 1.41 s filter change and 5.3 s / 14.3 s first load
+for 20 / 100,000 incidents, 543 KB for 20.
 """
 
 from __future__ import annotations
